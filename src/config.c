@@ -1,0 +1,397 @@
+/* config.c — see config.h. Every setting is type- and range-checked here,
+ * at load time, and every error found is reported (not just the first), as
+ * "file:line: message" lines. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules.h"
+#include "util.h"
+
+#define CONFIG_MAX_ERRORS 20
+#define URL_FILE_MAX 4096
+#define NAME_MAX_LEN 64
+
+struct cfg_errors {
+    struct sbuf text;
+    int count;
+};
+
+static void cfg_error(struct cfg_errors *e, const config_setting_t *where, const char *fallback_file,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void cfg_error(struct cfg_errors *e, const config_setting_t *where, const char *fallback_file,
+                      const char *fmt, ...)
+{
+    if (++e->count > CONFIG_MAX_ERRORS)
+        return;
+    const char *file = where ? config_setting_source_file(where) : NULL;
+    unsigned line = where ? config_setting_source_line(where) : 0;
+    if (e->text.len)
+        sbuf_putc(&e->text, '\n');
+    sbuf_puts(&e->text, file ? file : fallback_file);
+    if (line)
+        sbuf_printf(&e->text, ":%u", line);
+    sbuf_puts(&e->text, ": ");
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sbuf_puts(&e->text, msg);
+}
+
+static const char *const config_own_keys[] = {
+    "state_dir", "poll_interval", "max_parallel", "fetch_timeout", "connect_timeout",
+    "feeds", "sinks", NULL,
+};
+
+static bool key_in(const char *key, const char *const *keys)
+{
+    for (; *keys; keys++)
+        if (strcmp(key, *keys) == 0)
+            return true;
+    return false;
+}
+
+/* Refuse keys nobody reads: a typo ("intreval") must not silently mean "default". */
+static void check_keys(struct cfg_errors *e, const config_setting_t *group, const char *path,
+                       const char *const *keys, const char *const *more_keys, const char *what)
+{
+    int n = config_setting_length(group);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+        const char *name = config_setting_name(s);
+        if (name && !key_in(name, keys) && !(more_keys && key_in(name, more_keys)))
+            cfg_error(e, s, path, "unknown setting '%s' in %s", name, what);
+    }
+}
+
+/* An optional integer within [min, max]; *out keeps its default when absent. */
+static void get_int(struct cfg_errors *e, const config_setting_t *group, const char *path,
+                    const char *key, int min, int max, int *out)
+{
+    const config_setting_t *s = config_setting_get_member(group, key);
+    if (!s)
+        return;
+    if (config_setting_type(s) != CONFIG_TYPE_INT) {
+        cfg_error(e, s, path, "'%s' must be an integer", key);
+        return;
+    }
+    int v = config_setting_get_int(s);
+    if (v < min || v > max) {
+        cfg_error(e, s, path, "'%s' must be between %d and %d, not %d", key, min, max, v);
+        return;
+    }
+    *out = v;
+}
+
+/* An optional string; returns the setting (for line numbers) or NULL. */
+static const config_setting_t *get_string(struct cfg_errors *e, const config_setting_t *group,
+                                          const char *path, const char *key, const char **out)
+{
+    const config_setting_t *s = config_setting_get_member(group, key);
+    *out = NULL;
+    if (!s)
+        return NULL;
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        cfg_error(e, s, path, "'%s' must be a string", key);
+        return NULL;
+    }
+    *out = config_setting_get_string(s);
+    return s;
+}
+
+static bool name_is_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > NAME_MAX_LEN)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+            return false;
+    return true;
+}
+
+/* name must be present, well-formed and not used before in names[0..n). */
+static const char *get_name(struct cfg_errors *e, const config_setting_t *group, const char *path,
+                            const char *what, char *const *names, size_t stride, size_t n)
+{
+    const char *name;
+    const config_setting_t *s = get_string(e, group, path, "name", &name);
+    if (!name) {
+        if (!config_setting_get_member(group, "name"))
+            cfg_error(e, group, path, "%s without a 'name'", what);
+        return NULL;
+    }
+    if (!name_is_valid(name)) {
+        cfg_error(e, s, path, "%s name '%s' must be 1-%d letters, digits, '-', '_' or '.'",
+                  what, name, NAME_MAX_LEN);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *other = *(char *const *)((const char *)names + i * stride);
+        if (other && strcmp(other, name) == 0) {
+            cfg_error(e, s, path, "duplicate %s name '%s'", what, name);
+            return NULL;
+        }
+    }
+    return name;
+}
+
+static void check_url(struct cfg_errors *e, const config_setting_t *s, const char *path,
+                      const char *url, const char *what)
+{
+    if (!url_is_http(url))
+        cfg_error(e, s, path, "%s URL must be http:// or https://, not '%.*s'", what,
+                  (int)strcspn(url, ":"), url);
+    else if (strlen(url) > 2048)
+        cfg_error(e, s, path, "%s URL is longer than 2048 bytes", what);
+}
+
+static const config_setting_t *get_list(struct cfg_errors *e, const config_t *cf, const char *path,
+                                        const char *key)
+{
+    const config_setting_t *list = config_lookup(cf, key);
+    if (list && !config_setting_is_aggregate(list)) {
+        cfg_error(e, list, path, "'%s' must be a list of groups: %s = ( { ... }, ... );", key, key);
+        return NULL;
+    }
+    return list;
+}
+
+static void load_feeds(struct cfg_errors *e, const config_t *cf, struct config *c)
+{
+    const config_setting_t *list = get_list(e, cf, c->path, "feeds");
+    unsigned n = list ? (unsigned)config_setting_length(list) : 0;
+    static const char *const keys[] = { "name", "url", "interval", NULL };
+
+    c->feeds = xcalloc(n, sizeof *c->feeds);
+    for (unsigned i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, i);
+        if (!config_setting_is_group(g)) {
+            cfg_error(e, g, c->path, "feeds[%u] must be a group { name = ...; url = ...; }", i);
+            continue;
+        }
+        check_keys(e, g, c->path, keys, NULL, "a feed");
+        struct feed_conf *f = &c->feeds[c->n_feeds];
+        const char *name = get_name(e, g, c->path, "feed", &c->feeds[0].name, sizeof *f, c->n_feeds);
+        const char *url;
+        const config_setting_t *us = get_string(e, g, c->path, "url", &url);
+        if (!url && !config_setting_get_member(g, "url"))
+            cfg_error(e, g, c->path, "feed '%s' has no 'url'", name ? name : "?");
+        if (url)
+            check_url(e, us, c->path, url, "feed");
+        f->interval = c->poll_interval;
+        get_int(e, g, c->path, "interval", 1, 7 * 86400, &f->interval);
+        if (name && url) {
+            f->name = xstrdup(name);
+            f->url = xstrdup(url);
+            c->n_feeds++;
+        }
+    }
+}
+
+/* The webhook URL is a secret: read it from url_file (relative to the
+ * configuration's directory), and never echo it in a message. */
+static char *read_url_file(struct cfg_errors *e, const config_setting_t *s, const char *path,
+                           const char *file)
+{
+    char full[4096];
+    if (file[0] == '/')
+        snprintf(full, sizeof full, "%s", file);
+    else {
+        char *dir = xstrdup(path);
+        snprintf(full, sizeof full, "%s/%s", dirname(dir), file);
+        free(dir);
+    }
+    FILE *fp = fopen(full, "re");
+    if (!fp) {
+        cfg_error(e, s, path, "cannot read url_file '%s': %s", full, strerror(errno));
+        return NULL;
+    }
+    char buf[URL_FILE_MAX + 1];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    if (n > URL_FILE_MAX) {
+        cfg_error(e, s, path, "url_file '%s' is larger than %d bytes", full, URL_FILE_MAX);
+        return NULL;
+    }
+    buf[n] = '\0';
+    char *start = buf;
+    while (isspace((unsigned char)*start))
+        start++;
+    size_t len = strcspn(start, " \t\r\n");
+    return xstrndup(start, len);
+}
+
+static void load_sink_target(struct cfg_errors *e, const config_setting_t *g, const char *path,
+                             struct sink_conf *k)
+{
+    const char *url, *url_file;
+    const config_setting_t *us = get_string(e, g, path, "url", &url);
+    const config_setting_t *fs = get_string(e, g, path, "url_file", &url_file);
+
+    if (k->type == SINK_JOURNALD) {
+        if (us || fs)
+            cfg_error(e, us ? us : fs, path, "a journald sink takes no url");
+        return;
+    }
+    if (url && url_file) {
+        cfg_error(e, fs, path, "sink '%s': give 'url' or 'url_file', not both", k->name);
+        return;
+    }
+    if (!url && !url_file) {
+        cfg_error(e, g, path, "sink '%s' needs 'url' or 'url_file'", k->name);
+        return;
+    }
+    char *value = url ? xstrdup(url) : read_url_file(e, fs, path, url_file);
+    if (!value)
+        return;
+    if (!url_is_http(value))
+        cfg_error(e, url ? us : fs, path, "sink '%s': URL must be http:// or https://", k->name);
+    k->url = value;
+}
+
+static void load_sinks(struct cfg_errors *e, const config_t *cf, struct config *c)
+{
+    const config_setting_t *list = get_list(e, cf, c->path, "sinks");
+    unsigned n = list ? (unsigned)config_setting_length(list) : 0;
+    static const char *const keys[] = {
+        "name", "type", "url", "url_file", "min_severity", "timeout", "retry_initial", "retry_max", NULL,
+    };
+
+    c->sinks = xcalloc(n, sizeof *c->sinks);
+    for (unsigned i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, i);
+        if (!config_setting_is_group(g)) {
+            cfg_error(e, g, c->path, "sinks[%u] must be a group { name = ...; type = ...; }", i);
+            continue;
+        }
+        check_keys(e, g, c->path, keys, NULL, "a sink");
+        struct sink_conf *k = &c->sinks[c->n_sinks];
+        const char *name = get_name(e, g, c->path, "sink", &c->sinks[0].name, sizeof *k, c->n_sinks);
+        const char *type, *sev;
+        const config_setting_t *ts = get_string(e, g, c->path, "type", &type);
+        const config_setting_t *ss = get_string(e, g, c->path, "min_severity", &sev);
+        if (!name)
+            continue;
+        *k = (struct sink_conf){ .name = xstrdup(name), .min_severity = SEV_LOW, .timeout = 10,
+                                 .retry_initial = 30, .retry_max = 3600 };
+        c->n_sinks++;
+        if (!type)
+            cfg_error(e, ts ? ts : g, c->path, "sink '%s' needs a 'type' (journald or webhook)", name);
+        else if (strcmp(type, "journald") == 0)
+            k->type = SINK_JOURNALD;
+        else if (strcmp(type, "webhook") == 0)
+            k->type = SINK_WEBHOOK;
+        else
+            cfg_error(e, ts, c->path, "sink '%s': unknown type '%s' (journald or webhook)", name, type);
+        if (sev && severity_from_name(sev) <= SEV_NONE)
+            cfg_error(e, ss, c->path, "sink '%s': min_severity must be low, medium, high or critical", name);
+        else if (sev)
+            k->min_severity = (enum severity)severity_from_name(sev);
+        get_int(e, g, c->path, "timeout", 1, 300, &k->timeout);
+        get_int(e, g, c->path, "retry_initial", 1, 86400, &k->retry_initial);
+        get_int(e, g, c->path, "retry_max", 1, 7 * 86400, &k->retry_max);
+        if (type)
+            load_sink_target(e, g, c->path, k);
+    }
+}
+
+static void load_globals(struct cfg_errors *e, const config_t *cf, struct config *c)
+{
+    const config_setting_t *root = config_root_setting(cf);
+    const char *state_dir;
+    check_keys(e, root, c->path, config_own_keys, ruleset_config_keys, "the configuration");
+    get_string(e, root, c->path, "state_dir", &state_dir);
+    c->state_dir = xstrdup(state_dir ? state_dir : "/var/lib/cpecwatch");
+    c->poll_interval = 300;
+    c->max_parallel = 16;
+    c->fetch_timeout = 60;
+    c->connect_timeout = 15;
+    get_int(e, root, c->path, "poll_interval", 1, 7 * 86400, &c->poll_interval);
+    get_int(e, root, c->path, "max_parallel", 1, 1024, &c->max_parallel);
+    get_int(e, root, c->path, "fetch_timeout", 1, 600, &c->fetch_timeout);
+    get_int(e, root, c->path, "connect_timeout", 1, 300, &c->connect_timeout);
+}
+
+struct config *config_load(const char *path, char *err, size_t errlen)
+{
+    struct config *c = xcalloc(1, sizeof *c);
+    struct cfg_errors e = {0};
+    config_t cf;
+    char *dir = xstrdup(path);
+
+    c->path = xstrdup(path);
+    config_init(&cf);
+    config_set_include_dir(&cf, dirname(dir));
+    if (!config_read_file(&cf, path)) {
+        const char *file = config_error_file(&cf);
+        if (config_error_type(&cf) == CONFIG_ERR_FILE_IO && !file)
+            errf(err, errlen, "%s: cannot read: %s", path, strerror(errno ? errno : ENOENT));
+        else
+            errf(err, errlen, "%s:%d: %s", file ? file : path, config_error_line(&cf),
+                 config_error_text(&cf));
+        goto fail;
+    }
+    load_globals(&e, &cf, c);
+    load_feeds(&e, &cf, c);
+    load_sinks(&e, &cf, c);
+    if (e.count == 0) {
+        char rerr[1024];
+        c->rules = ruleset_new(&cf, rerr, sizeof rerr);
+        if (!c->rules) {   /* already "file:line: message" */
+            e.count++;
+            sbuf_puts(&e.text, rerr);
+        }
+    }
+    if (e.count) {
+        if (e.count > CONFIG_MAX_ERRORS)
+            sbuf_printf(&e.text, "\n%s: %d more errors", path, e.count - CONFIG_MAX_ERRORS);
+        errf(err, errlen, "%s", e.text.data);
+        goto fail;
+    }
+    sbuf_free(&e.text);
+    config_destroy(&cf);
+    free(dir);
+    return c;
+fail:
+    sbuf_free(&e.text);
+    config_destroy(&cf);
+    free(dir);
+    config_free(c);
+    return NULL;
+}
+
+void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_feeds; i++) {
+        free(c->feeds[i].name);
+        free(c->feeds[i].url);
+    }
+    for (size_t i = 0; i < c->n_sinks; i++) {
+        free(c->sinks[i].name);
+        free(c->sinks[i].url);
+    }
+    free(c->feeds);
+    free(c->sinks);
+    ruleset_free(c->rules);
+    free(c->state_dir);
+    free(c->path);
+    free(c);
+}
+
+const char *sink_type_name(enum sink_type t)
+{
+    return t == SINK_WEBHOOK ? "webhook" : "journald";
+}

@@ -1,0 +1,217 @@
+/* cpecwatchd.c — the daemon: options, the daemon context, the sd-event
+ * loop with its signal sources, and what systemd is told (READY, STATUS,
+ * STOPPING). The work itself is in poll.c and deliver.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+#define EXIT_CONFIG 2
+
+struct options {
+    const char *config;
+    const char *state_dir;
+    bool once, dry_run, verbose;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: cpecwatchd [-c FILE] [--state-dir DIR] [--once] [--dry-run] [-v]\n"
+            "  -c, --config FILE    configuration (default /etc/cpecwatch/cpecwatch.conf)\n"
+            "  -s, --state-dir DIR  state directory, overrides state_dir and $STATE_DIRECTORY\n"
+            "      --once           poll every feed once, deliver, exit\n"
+            "      --dry-run        print alerts to stdout instead of sending; state in memory\n"
+            "  -v, --verbose        debug messages\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "state-dir", required_argument, NULL, 's' },
+        { "once", no_argument, NULL, 'o' },
+        { "dry-run", no_argument, NULL, 'n' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    int c;
+    *o = (struct options){ .config = "/etc/cpecwatch/cpecwatch.conf" };
+    while ((c = getopt_long(argc, argv, "c:s:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->config = optarg; break;
+        case 's': o->state_dir = optarg; break;
+        case 'o': o->once = true; break;
+        case 'n': o->dry_run = true; break;
+        case 'v': o->verbose = true; break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+void daemon_update_status(struct daemon *d)
+{
+    size_t failing = 0;
+    struct store_stats s = {0};
+    for (size_t i = 0; i < d->n_feeds; i++)
+        failing += d->feeds[i].health.failures > 0;
+    store_stats(d->store, &s);
+    sd_notifyf(0, "STATUS=%zu feeds (%zu failing), %llu alerts raised, %lld in outbox",
+               d->n_feeds, failing, (unsigned long long)d->alerts_raised, (long long)s.pending);
+}
+
+void daemon_check_once_done(struct daemon *d)
+{
+    if (d->once && poll_all_done(d) && deliver_all_idle(d))
+        sd_event_exit(d->ev, 0);
+}
+
+static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+    struct daemon *d = userdata;
+    (void)s;
+    log_notice("received %s, stopping", strsignal((int)si->ssi_signo));
+    sd_notify(0, "STOPPING=1");
+    sd_event_exit(d->ev, 0);
+    return 0;
+}
+
+/* Reload is validated but not yet applied in place: a bad file must never
+ * take a running daemon down, and a good one needs a restart for now. */
+static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+    struct daemon *d = userdata;
+    char err[4096];
+    (void)s;
+    (void)si;
+    sd_notify(0, "RELOADING=1");
+    struct config *next = config_load(d->cfg->path, err, sizeof err);
+    if (!next)
+        log_error("reload: keeping the running configuration: %s", err);
+    else
+        log_notice("reload: %s is valid; restart the service to apply it", d->cfg->path);
+    config_free(next);
+    sd_notify(0, "READY=1");
+    return 0;
+}
+
+static const char *state_dir_of(const struct options *o, const struct config *cfg)
+{
+    const char *env = getenv("STATE_DIRECTORY");   /* set by systemd's StateDirectory= */
+    if (o->state_dir)
+        return o->state_dir;
+    if (env && *env && !strchr(env, ':'))
+        return env;
+    return cfg->state_dir;
+}
+
+static int daemon_open_store(struct daemon *d, const struct options *o)
+{
+    char path[4096], err[1024];
+    const char *dir = state_dir_of(o, d->cfg);
+    if (d->dry_run)
+        path[0] = '\0';
+    else {
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+            log_error("state directory %s: %s", dir, strerror(errno));
+            return -1;
+        }
+        snprintf(path, sizeof path, "%s/cpecwatch.db", dir);
+    }
+    d->store = store_open(path, err, sizeof err);
+    if (!d->store) {
+        log_error("cannot open the state database: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int daemon_setup(struct daemon *d, const struct options *o)
+{
+    char err[1024], agent[128];
+    sigset_t mask;
+    if (daemon_open_store(d, o) < 0)
+        return -1;
+    if (sd_event_default(&d->ev) < 0)
+        return -1;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    if (sd_event_add_signal(d->ev, NULL, SIGTERM, on_stop_signal, d) < 0 ||
+        sd_event_add_signal(d->ev, NULL, SIGINT, on_stop_signal, d) < 0 ||
+        sd_event_add_signal(d->ev, NULL, SIGHUP, on_reload_signal, d) < 0)
+        return -1;
+    sd_event_set_watchdog(d->ev, true);
+    snprintf(agent, sizeof agent, "cpecwatch/%s (+https://github.com/cpecwatch/cpecwatch)",
+             CPECWATCH_VERSION);
+    d->http = http_new(d->ev, agent, err, sizeof err);
+    if (!d->http) {
+        log_error("%s", err);
+        return -1;
+    }
+    if (deliver_setup(d) < 0 || poll_setup(d) < 0)
+        return -1;
+    return 0;
+}
+
+static void daemon_teardown(struct daemon *d)
+{
+    poll_teardown(d);
+    deliver_teardown(d);
+    http_free(d->http);
+    store_close(d->store);
+    sd_event_unref(d->ev);
+    config_free(d->cfg);
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct daemon d = {0};
+    char err[4096];
+    int r = EXIT_FAILURE;
+
+    if (parse_options(argc, argv, &o) < 0)
+        return EXIT_CONFIG;
+    log_setup("cpecwatchd", o.verbose);
+    d.cfg = config_load(o.config, err, sizeof err);
+    if (!d.cfg) {
+        fprintf(stderr, "%s\n", err);
+        return EXIT_CONFIG;
+    }
+    d.once = o.once;
+    d.dry_run = o.dry_run;
+    if (daemon_setup(&d, &o) < 0)
+        goto out;
+    log_notice("started: %zu feeds, %zu sinks%s%s", d.n_feeds, d.n_sinks,
+               d.once ? ", once" : "", d.dry_run ? ", dry run" : "");
+    sd_notify(0, "READY=1");
+    daemon_update_status(&d);
+    deliver_kick(&d);   /* what a previous run left in the outbox */
+    daemon_check_once_done(&d);
+    if (sd_event_loop(d.ev) < 0)
+        log_error("event loop failed");
+    else
+        r = EXIT_SUCCESS;
+    sd_notify(0, "STOPPING=1");
+out:
+    daemon_teardown(&d);
+    return r;
+}

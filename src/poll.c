@@ -1,0 +1,267 @@
+/* poll.c — feeds on the daemon's loop: each feed has a timer for its next
+ * poll; due feeds wait in a queue for one of max_parallel fetch slots; a
+ * finished fetch is parsed, judged and stored in one transaction. A failing
+ * feed is an outcome, not an error: it is counted, logged on change, and
+ * tried again later with backoff. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert.h"
+#include "daemon.h"
+#include "date.h"
+#include "feed.h"
+#include "incident.h"
+#include "log.h"
+#include "schedule.h"
+#include "util.h"
+
+#define FEED_MAX_REDIRECTS 5
+
+static int on_poll_due(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void poll_arm(struct feed_state *f, int64_t seconds)
+{
+    uint64_t now;
+    sd_event_now(f->d->ev, CLOCK_MONOTONIC, &now);
+    uint64_t due = now + (uint64_t)(seconds < 0 ? 0 : seconds) * 1000000u;
+    if (f->timer) {
+        sd_event_source_set_time(f->timer, due);
+        sd_event_source_set_enabled(f->timer, SD_EVENT_ONESHOT);
+    } else if (sd_event_add_time(f->d->ev, &f->timer, CLOCK_MONOTONIC, due, 100000, on_poll_due, f) >= 0) {
+        sd_event_source_set_description(f->timer, "feed-poll");
+    } else {
+        log_error("feed %s: cannot arm its poll timer", f->conf->name);
+    }
+}
+
+/* The sinks that want an alert of this severity. */
+static size_t sinks_for(const struct daemon *d, enum severity sev, const char **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_sinks; i++)
+        if (sev >= d->sinks[i].conf->min_severity)
+            out[n++] = d->sinks[i].conf->name;
+    return n;
+}
+
+static int raise_alert(struct feed_state *f, const struct feed_item *item, const struct verdict *v,
+                       int64_t now)
+{
+    struct daemon *d = f->d;
+    json_t *alert = alert_new(f->conf->name, item, v, 1, now);
+    char *payload = alert_dump(alert);
+    const char **sinks = xcalloc(d->n_sinks, sizeof *sinks);
+    size_t n = d->dry_run ? 0 : sinks_for(d, v->match.severity, sinks);
+    int r = store_enqueue(d->store, alert_str(alert, "id"), v->incident, v->match.severity, payload,
+                          sinks, n, now);
+    if (r == 0) {
+        d->alerts_raised++;
+        log_notice("alert [%s] %s — %s", severity_name(v->match.severity),
+                   item->title ? item->title : "(untitled)", item->link ? item->link : "");
+        if (d->dry_run) {
+            puts(payload);
+            fflush(stdout);
+        }
+    }
+    free(sinks);
+    free(payload);
+    json_decref(alert);
+    return r;
+}
+
+/* Mark every item seen and enqueue the alerts of the new ones, all in one
+ * transaction: either the items and their alerts are stored, or neither. */
+static int poll_store_items(struct feed_state *f, const struct feed_doc *doc, size_t *n_new)
+{
+    struct daemon *d = f->d;
+    int64_t now = now_wall();
+    *n_new = 0;
+    if (store_begin(d->store) < 0)
+        return -1;
+    for (size_t i = 0; i < doc->n_items; i++) {
+        const struct feed_item *item = &doc->items[i];
+        int fresh = store_mark_seen(d->store, f->conf->name, item->id, now);
+        if (fresh < 0)
+            goto fail;
+        if (!fresh)
+            continue;
+        (*n_new)++;
+        struct verdict v;
+        incident_judge(d->cfg->rules, f->conf->name, item, &v);
+        if (v.alert && raise_alert(f, item, &v, now) < 0)
+            goto fail;
+    }
+    if (store_commit(d->store) < 0)
+        goto fail;
+    return 0;
+fail:
+    store_rollback(d->store);
+    return -1;
+}
+
+static void feed_failed(struct feed_state *f, const char *why)
+{
+    if (f->health.failures == 0 || !f->health.last_error || strcmp(f->health.last_error, why) != 0)
+        log_warning("feed %s: %s", f->conf->name, why);
+    f->health.failures++;
+    free(f->health.last_error);
+    f->health.last_error = xstrdup(why);
+}
+
+static void feed_succeeded(struct feed_state *f, const struct http_response *r)
+{
+    if (f->health.failures)
+        log_notice("feed %s: back after %d failed polls", f->conf->name, f->health.failures);
+    f->health.failures = 0;
+    f->health.last_ok = now_wall();
+    free(f->health.last_error);
+    f->health.last_error = NULL;
+    if (r->status == 200) {
+        free(f->health.etag);
+        free(f->health.last_modified);
+        f->health.etag = xstrdup(r->etag);
+        f->health.last_modified = xstrdup(r->last_modified);
+    }
+}
+
+static void poll_handle_body(struct feed_state *f, const struct http_response *r)
+{
+    struct feed_doc doc = {0};
+    char err[256];
+    size_t n_new;
+    if (feed_parse(r->body, r->body_len, r->content_type, r->effective_url, &doc, err, sizeof err) < 0) {
+        feed_failed(f, err);
+        return;
+    }
+    if (poll_store_items(f, &doc, &n_new) < 0) {
+        char why[512];
+        snprintf(why, sizeof why, "state database: %s", store_error(f->d->store));
+        feed_failed(f, why);   /* nothing was marked seen: the next poll retries it all */
+    } else {
+        feed_succeeded(f, r);
+        log_debug("feed %s: %zu items, %zu new", f->conf->name, doc.n_items, n_new);
+    }
+    feed_doc_free(&doc);
+}
+
+static void poll_pump(struct daemon *d);
+
+static void on_fetched(const struct http_response *r, void *userdata)
+{
+    struct feed_state *f = userdata;
+    struct daemon *d = f->d;
+    char why[512];
+
+    f->in_flight = false;
+    d->fetching--;
+    f->health.last_poll = now_wall();
+    if (r->curl_code != 0)
+        feed_failed(f, r->error);
+    else if (r->status == 304)
+        feed_succeeded(f, r);
+    else if (r->status != 200) {
+        snprintf(why, sizeof why, "HTTP status %ld", r->status);
+        feed_failed(f, why);
+    } else
+        poll_handle_body(f, r);
+    if (store_feed_save(d->store, f->conf->name, &f->health) < 0)
+        log_error("feed %s: cannot save its state: %s", f->conf->name, store_error(d->store));
+    f->polled = true;
+    if (!d->once)
+        poll_arm(f, schedule_next_poll(f->conf->interval, f->health.failures, r->retry_after,
+                                       arc4random()));
+    poll_pump(d);
+    deliver_kick(d);
+    daemon_update_status(d);
+    daemon_check_once_done(d);
+}
+
+static void poll_start(struct feed_state *f)
+{
+    struct daemon *d = f->d;
+    const struct http_request req = {
+        .url = f->conf->url,
+        .etag = f->health.etag,
+        .last_modified = f->health.last_modified,
+        .max_bytes = FEED_MAX_BYTES,
+        .timeout_ms = d->cfg->fetch_timeout * 1000L,
+        .connect_timeout_ms = d->cfg->connect_timeout * 1000L,
+        .max_redirects = FEED_MAX_REDIRECTS,
+    };
+    char err[256];
+    if (http_start(d->http, &req, on_fetched, f, err, sizeof err) < 0) {
+        feed_failed(f, err);
+        f->polled = true;
+        if (!d->once)
+            poll_arm(f, schedule_next_poll(f->conf->interval, f->health.failures, -1, arc4random()));
+        return;
+    }
+    f->in_flight = true;
+    d->fetching++;
+}
+
+/* Start queued feeds while fetch slots are free. */
+static void poll_pump(struct daemon *d)
+{
+    size_t head = 0;
+    while (head < d->n_ready && d->fetching < (size_t)d->cfg->max_parallel) {
+        struct feed_state *f = &d->feeds[d->ready[head++]];
+        f->queued = false;
+        poll_start(f);
+    }
+    memmove(d->ready, d->ready + head, (d->n_ready - head) * sizeof *d->ready);
+    d->n_ready -= head;
+}
+
+static int on_poll_due(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct feed_state *f = userdata;
+    (void)s;
+    (void)usec;
+    if (!f->queued && !f->in_flight) {
+        f->queued = true;
+        f->d->ready[f->d->n_ready++] = (size_t)(f - f->d->feeds);
+    }
+    poll_pump(f->d);
+    return 0;
+}
+
+int poll_setup(struct daemon *d)
+{
+    d->n_feeds = d->cfg->n_feeds;
+    d->feeds = xcalloc(d->n_feeds, sizeof *d->feeds);
+    d->ready = xcalloc(d->n_feeds, sizeof *d->ready);
+    for (size_t i = 0; i < d->n_feeds; i++) {
+        struct feed_state *f = &d->feeds[i];
+        f->d = d;
+        f->conf = &d->cfg->feeds[i];
+        if (store_feed_load(d->store, f->conf->name, &f->health) < 0) {
+            log_error("feed %s: cannot read its state: %s", f->conf->name, store_error(d->store));
+            return -1;
+        }
+        poll_arm(f, d->once ? 0 : schedule_first_poll(f->conf->interval, arc4random()));
+    }
+    return 0;
+}
+
+void poll_teardown(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_feeds; i++) {
+        sd_event_source_disable_unref(d->feeds[i].timer);
+        store_feed_clear(&d->feeds[i].health);
+    }
+    free(d->feeds);
+    free(d->ready);
+    d->feeds = NULL;
+    d->ready = NULL;
+    d->n_feeds = d->n_ready = 0;
+}
+
+bool poll_all_done(const struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_feeds; i++)
+        if (!d->feeds[i].polled || d->feeds[i].in_flight)
+            return false;
+    return true;
+}

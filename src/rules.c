@@ -1,0 +1,698 @@
+/* rules.c — see rules.h; the language is documented at the top of
+ * etc/rules.conf.
+ *
+ * Load: every term is normalised with norm_text() so that rules and text meet
+ * in one form; "/…/" terms are compiled PCRE2 patterns (UTF, JIT when the
+ * system allows it, match and depth limits always). Match: each group yields
+ * the word positions of its hits per field (title, summary); a rule is a
+ * boolean formula over groups, optionally with a proximity window. */
+#include "rules.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract.h"
+#include "normalize.h"
+#include "util.h"
+
+#define MAX_GROUPS 1024
+#define MAX_TERMS 4096        /* per group */
+#define MAX_TERM_LEN 512      /* bytes, as written */
+#define MAX_RULES 1024
+#define MAX_REFS 64           /* groups named in one all/any/none list */
+#define MAX_PLACES 8192
+#define MAX_NEAR 200
+#define HIT_CAP 16            /* positions kept per group and field */
+#define REGEX_MATCH_LIMIT 100000
+#define REGEX_DEPTH_LIMIT 1000
+
+enum { FIELD_TITLE, FIELD_SUMMARY, N_FIELDS };
+enum { SCOPE_TITLE = 1u << FIELD_TITLE, SCOPE_SUMMARY = 1u << FIELD_SUMMARY,
+       SCOPE_BOTH = SCOPE_TITLE | SCOPE_SUMMARY };
+
+enum term_kind {
+    TERM_WORD,     /* whole words */
+    TERM_PREFIX,   /* "kill*": starts at a word boundary, any ending */
+    TERM_SUBSTR,   /* CJK: no word boundaries in the script */
+    TERM_REGEX,    /* "/…/" */
+};
+
+struct term {
+    enum term_kind kind;
+    char *text;           /* normalised; the pattern source for TERM_REGEX */
+    size_t len;
+    pcre2_code *re;
+};
+
+struct group {
+    char *name;
+    struct term *terms;
+    size_t n_terms;
+};
+
+struct gref {
+    size_t group;
+    unsigned scope;
+};
+
+struct reflist {
+    struct gref *v;
+    size_t n;
+};
+
+struct rule {
+    char *name;
+    struct reflist all, any, none;
+    int near;                  /* 0: no proximity constraint */
+    unsigned scope;
+    enum severity severity;
+    enum severity escalate;    /* severity when killed > 0; SEV_NONE: never */
+    char **tags;
+    size_t n_tags;
+};
+
+struct place {
+    struct term term;
+    const char *province;      /* points into provinces[] */
+};
+
+struct ruleset {
+    struct group *groups;
+    size_t n_groups;
+    struct rule *rules;
+    size_t n_rules;
+    struct place *places;
+    size_t n_places;
+    pcre2_match_context *mctx;
+};
+
+const char *const ruleset_config_keys[] = {"groups", "rules", "gazetteer", NULL};
+
+static const char *const provinces[] = {
+    "Balochistan", "Sindh", "Khyber Pakhtunkhwa", "Punjab", "Gilgit-Baltistan",
+    "Islamabad", "Azad Kashmir",
+};
+
+static const char *const rule_keys[] = {
+    "name", "all", "any", "none", "near", "scope", "severity", "escalate", "tags",
+};
+
+/* --- errors ------------------------------------------------------------- */
+
+static int cfg_err(char *err, size_t errlen, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int cfg_err(char *err, size_t errlen, const config_setting_t *s, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *file = s ? config_setting_source_file(s) : NULL;
+    return errf(err, errlen, "%s:%u: %s", file ? file : "(config)",
+                s ? config_setting_source_line(s) : 0u, msg);
+}
+
+/* --- terms -------------------------------------------------------------- */
+
+static bool has_cjk(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0xE3 && (unsigned char)*s <= 0xE9)
+            return true;   /* lead bytes of U+3000–U+9FFF: kana, CJK ideographs */
+    return false;
+}
+
+static void term_clear(struct term *t)
+{
+    free(t->text);
+    pcre2_code_free(t->re);
+}
+
+static int term_regex(struct term *t, const char *src, size_t n, const config_setting_t *s,
+                      const char *owner, char *err, size_t errlen)
+{
+    int code;
+    PCRE2_SIZE off;
+    t->kind = TERM_REGEX;
+    t->text = xstrndup(src, n);
+    t->len = n;
+    t->re = pcre2_compile((PCRE2_SPTR)t->text, n, PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS,
+                          &code, &off, NULL);
+    if (!t->re) {
+        PCRE2_UCHAR buf[256];
+        pcre2_get_error_message(code, buf, sizeof buf);
+        return cfg_err(err, errlen, s, "%s: regex /%s/ at offset %zu: %s", owner, t->text,
+                       (size_t)off, (const char *)buf);
+    }
+    /* JIT is an optimisation: a sandbox that forbids executable memory
+     * leaves the interpreter, which gives the same results. */
+    (void)pcre2_jit_compile(t->re, PCRE2_JIT_COMPLETE);
+    return 0;
+}
+
+/* Parse one term as written in rules.conf; owner names it in errors. */
+static int term_parse(struct term *t, const config_setting_t *s, const char *owner,
+                      char *err, size_t errlen)
+{
+    *t = (struct term){0};
+    const char *src = config_setting_get_string(s);
+    if (!src)
+        return cfg_err(err, errlen, s, "%s: terms must be strings", owner);
+    size_t n = strlen(src);
+    if (n == 0 || n > MAX_TERM_LEN)
+        return cfg_err(err, errlen, s, "%s: term must have 1 to %d bytes", owner, MAX_TERM_LEN);
+    if (n >= 3 && src[0] == '/' && src[n - 1] == '/')
+        return term_regex(t, src + 1, n - 2, s, owner, err, errlen);
+    const char *star = strchr(src, '*');
+    if (star && star != src + n - 1)
+        return cfg_err(err, errlen, s, "%s: '*' is allowed only at the end of \"%s\"", owner, src);
+    char *body = xstrndup(src, star ? n - 1 : n);
+    t->text = norm_text(body);
+    free(body);
+    t->len = strlen(t->text);
+    if (t->len == 0)
+        return cfg_err(err, errlen, s, "%s: term \"%s\" has no letters or digits", owner, src);
+    t->kind = has_cjk(t->text) ? TERM_SUBSTR : star ? TERM_PREFIX : TERM_WORD;
+    return 0;
+}
+
+/* Byte offset of the next hit of t in text at or after from, or -1. */
+static long term_find(const struct term *t, const char *text, size_t len, size_t from,
+                      pcre2_match_data *md, pcre2_match_context *mctx)
+{
+    if (t->kind == TERM_REGEX) {
+        int rc = pcre2_match(t->re, (PCRE2_SPTR)text, len, from, PCRE2_NO_UTF_CHECK, md, mctx);
+        return rc >= 0 ? (long)pcre2_get_ovector_pointer(md)[0] : -1;
+    }
+    while (from + t->len <= len) {
+        const char *p = memmem(text + from, len - from, t->text, t->len);
+        if (!p)
+            return -1;
+        size_t off = (size_t)(p - text);
+        bool start_ok = off == 0 || text[off - 1] == ' ';
+        bool end_ok = off + t->len == len || text[off + t->len] == ' ';
+        if (t->kind == TERM_SUBSTR || (start_ok && (t->kind == TERM_PREFIX || end_ok)))
+            return (long)off;
+        from = off + 1;
+    }
+    return -1;
+}
+
+/* --- loading ------------------------------------------------------------ */
+
+static void group_clear(struct group *g)
+{
+    for (size_t i = 0; i < g->n_terms; i++)
+        term_clear(&g->terms[i]);
+    free(g->terms);
+    free(g->name);
+}
+
+static int group_load(struct group *g, const config_setting_t *s, char *err, size_t errlen)
+{
+    char owner[160];
+    g->name = xstrdup(config_setting_name(s));
+    snprintf(owner, sizeof owner, "group '%s'", g->name);
+    if (!config_setting_is_aggregate(s) || config_setting_is_group(s))
+        return cfg_err(err, errlen, s, "%s: must be a list of terms", owner);
+    int n = config_setting_length(s);
+    if (n == 0)
+        return cfg_err(err, errlen, s, "%s: is empty", owner);
+    if (n > MAX_TERMS)
+        return cfg_err(err, errlen, s, "%s: more than %d terms", owner, MAX_TERMS);
+    g->terms = xcalloc((size_t)n, sizeof *g->terms);
+    for (int i = 0; i < n; i++) {
+        int r = term_parse(&g->terms[i], config_setting_get_elem(s, (unsigned)i), owner, err, errlen);
+        g->n_terms++;
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int groups_load(struct ruleset *rs, const config_setting_t *root, char *err, size_t errlen)
+{
+    const config_setting_t *gs = config_setting_get_member(root, "groups");
+    if (!gs)
+        return cfg_err(err, errlen, root, "missing 'groups'");
+    if (!config_setting_is_group(gs))
+        return cfg_err(err, errlen, gs, "'groups' must be a group: groups = { name = [ ... ]; }");
+    int n = config_setting_length(gs);
+    if (n > MAX_GROUPS)
+        return cfg_err(err, errlen, gs, "more than %d groups", MAX_GROUPS);
+    rs->groups = xcalloc((size_t)n + 1, sizeof *rs->groups);
+    for (int i = 0; i < n; i++) {
+        rs->n_groups++;
+        if (group_load(&rs->groups[i], config_setting_get_elem(gs, (unsigned)i), err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static long group_index(const struct ruleset *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->n_groups; i++)
+        if (strcmp(rs->groups[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+static int scope_parse(const char *s, unsigned *out)
+{
+    if (strcmp(s, "title") == 0)
+        *out = SCOPE_TITLE;
+    else if (strcmp(s, "summary") == 0)
+        *out = SCOPE_SUMMARY;
+    else if (strcmp(s, "both") == 0)
+        *out = SCOPE_BOTH;
+    else
+        return -1;
+    return 0;
+}
+
+/* A reference is "group" or "title:group" / "summary:group". */
+static int ref_parse(const struct ruleset *rs, const struct rule *ru, const config_setting_t *e,
+                     struct gref *out, char *err, size_t errlen)
+{
+    const char *s = config_setting_get_string(e);
+    if (!s)
+        return cfg_err(err, errlen, e, "rule '%s': group names must be strings", ru->name);
+    out->scope = SCOPE_BOTH;
+    const char *colon = strchr(s, ':');
+    if (colon) {
+        char field[16];
+        size_t n = (size_t)(colon - s);
+        if (n >= sizeof field)
+            n = sizeof field - 1;
+        memcpy(field, s, n);
+        field[n] = '\0';
+        if (scope_parse(field, &out->scope) < 0 || out->scope == SCOPE_BOTH)
+            return cfg_err(err, errlen, e, "rule '%s': bad field '%s' (title or summary)",
+                           ru->name, field);
+        s = colon + 1;
+    }
+    long g = group_index(rs, s);
+    if (g < 0)
+        return cfg_err(err, errlen, e, "rule '%s': unknown group '%s'", ru->name, s);
+    out->group = (size_t)g;
+    return 0;
+}
+
+static int reflist_load(const struct ruleset *rs, const struct rule *ru, const config_setting_t *r,
+                        const char *key, struct reflist *out, char *err, size_t errlen)
+{
+    const config_setting_t *l = config_setting_get_member(r, key);
+    if (!l)
+        return 0;
+    if (!config_setting_is_array(l) && !config_setting_is_list(l))
+        return cfg_err(err, errlen, l, "rule '%s': '%s' must be a list of group names", ru->name, key);
+    int n = config_setting_length(l);
+    if (n > MAX_REFS)
+        return cfg_err(err, errlen, l, "rule '%s': more than %d groups in '%s'", ru->name, MAX_REFS, key);
+    out->v = xcalloc((size_t)n + 1, sizeof *out->v);
+    for (int i = 0; i < n; i++) {
+        if (ref_parse(rs, ru, config_setting_get_elem(l, (unsigned)i), &out->v[i], err, errlen) < 0)
+            return -1;
+        out->n++;
+    }
+    return 0;
+}
+
+static int rule_strings(const struct rule *ru, const config_setting_t *r, char *err, size_t errlen)
+{
+    for (int i = 0; i < config_setting_length(r); i++) {
+        const config_setting_t *m = config_setting_get_elem(r, (unsigned)i);
+        const char *k = config_setting_name(m);
+        bool known = false;
+        for (size_t j = 0; j < sizeof rule_keys / sizeof rule_keys[0]; j++)
+            known = known || strcmp(k, rule_keys[j]) == 0;
+        if (!known)
+            return cfg_err(err, errlen, m, "rule '%s': unknown key '%s'", ru->name, k);
+    }
+    return 0;
+}
+
+static int severity_key(const struct rule *ru, const config_setting_t *r, const char *key,
+                        enum severity *out, char *err, size_t errlen)
+{
+    const config_setting_t *m = config_setting_get_member(r, key);
+    if (!m)
+        return 0;
+    const char *s = config_setting_get_string(m);
+    int v = s ? severity_from_name(s) : -1;
+    if (v <= SEV_NONE)
+        return cfg_err(err, errlen, m, "rule '%s': bad %s '%s' (low, medium, high or critical)",
+                       ru->name, key, s ? s : "?");
+    *out = (enum severity)v;
+    return 0;
+}
+
+static int rule_options(struct rule *ru, const config_setting_t *r, char *err, size_t errlen)
+{
+    const config_setting_t *m;
+    if (!config_setting_get_member(r, "severity"))
+        return cfg_err(err, errlen, r, "rule '%s': missing 'severity'", ru->name);
+    if (severity_key(ru, r, "severity", &ru->severity, err, errlen) < 0 ||
+        severity_key(ru, r, "escalate", &ru->escalate, err, errlen) < 0)
+        return -1;
+    ru->scope = SCOPE_BOTH;
+    if ((m = config_setting_get_member(r, "scope"))) {
+        const char *s = config_setting_get_string(m);
+        if (!s || scope_parse(s, &ru->scope) < 0)
+            return cfg_err(err, errlen, m, "rule '%s': bad scope (title, summary or both)", ru->name);
+    }
+    if ((m = config_setting_get_member(r, "near"))) {
+        if (config_setting_type(m) != CONFIG_TYPE_INT || config_setting_get_int(m) < 1 ||
+            config_setting_get_int(m) > MAX_NEAR)
+            return cfg_err(err, errlen, m, "rule '%s': 'near' must be an integer from 1 to %d",
+                           ru->name, MAX_NEAR);
+        if (ru->all.n < 2)
+            return cfg_err(err, errlen, m, "rule '%s': 'near' needs two or more 'all' groups", ru->name);
+        ru->near = config_setting_get_int(m);
+    }
+    if ((m = config_setting_get_member(r, "tags"))) {
+        int n = config_setting_length(m);
+        if (!config_setting_is_array(m) || n > MATCH_MAX_TAGS)
+            return cfg_err(err, errlen, m, "rule '%s': 'tags' must be an array of at most %d strings",
+                           ru->name, MATCH_MAX_TAGS);
+        ru->tags = xcalloc((size_t)n + 1, sizeof *ru->tags);
+        for (int i = 0; i < n; i++) {
+            const char *t = config_setting_get_string_elem(m, i);
+            if (!t)
+                return cfg_err(err, errlen, m, "rule '%s': tags must be strings", ru->name);
+            ru->tags[ru->n_tags++] = xstrdup(t);
+        }
+    }
+    return 0;
+}
+
+static int rule_load(struct ruleset *rs, struct rule *ru, const config_setting_t *r,
+                     char *err, size_t errlen)
+{
+    if (!config_setting_is_group(r))
+        return cfg_err(err, errlen, r, "rules must be groups: { name = \"...\"; ... }");
+    const char *name = NULL;
+    if (!config_setting_lookup_string(r, "name", &name) || !*name)
+        return cfg_err(err, errlen, r, "rule without a 'name' string");
+    ru->name = xstrdup(name);
+    for (size_t i = 0; i + 1 < rs->n_rules; i++)
+        if (strcmp(rs->rules[i].name, name) == 0)
+            return cfg_err(err, errlen, r, "duplicate rule name '%s'", name);
+    if (rule_strings(ru, r, err, errlen) < 0 ||
+        reflist_load(rs, ru, r, "all", &ru->all, err, errlen) < 0 ||
+        reflist_load(rs, ru, r, "any", &ru->any, err, errlen) < 0 ||
+        reflist_load(rs, ru, r, "none", &ru->none, err, errlen) < 0)
+        return -1;
+    if (ru->all.n == 0 && ru->any.n == 0)
+        return cfg_err(err, errlen, r, "rule '%s': needs 'all' or 'any' groups", name);
+    return rule_options(ru, r, err, errlen);
+}
+
+static int rules_load(struct ruleset *rs, const config_setting_t *root, char *err, size_t errlen)
+{
+    const config_setting_t *l = config_setting_get_member(root, "rules");
+    if (!l)
+        return cfg_err(err, errlen, root, "missing 'rules'");
+    if (!config_setting_is_list(l))
+        return cfg_err(err, errlen, l, "'rules' must be a list: rules = ( { ... }, ... )");
+    int n = config_setting_length(l);
+    if (n == 0 || n > MAX_RULES)
+        return cfg_err(err, errlen, l, "'rules' must hold 1 to %d rules", MAX_RULES);
+    rs->rules = xcalloc((size_t)n, sizeof *rs->rules);
+    for (int i = 0; i < n; i++) {
+        rs->n_rules++;
+        if (rule_load(rs, &rs->rules[i], config_setting_get_elem(l, (unsigned)i), err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const char *province_canonical(const char *s)
+{
+    for (size_t i = 0; i < sizeof provinces / sizeof provinces[0]; i++)
+        if (s && strcmp(s, provinces[i]) == 0)
+            return provinces[i];
+    return NULL;
+}
+
+static int gazetteer_entry(struct ruleset *rs, const config_setting_t *e, char *err, size_t errlen)
+{
+    const char *pname = NULL;
+    const config_setting_t *places = config_setting_get_member(e, "places");
+    if (!config_setting_is_group(e) || !config_setting_lookup_string(e, "province", &pname) || !places)
+        return cfg_err(err, errlen, e, "gazetteer entries are { province = \"...\"; places = [ ... ]; }");
+    const char *prov = province_canonical(pname);
+    if (!prov)
+        return cfg_err(err, errlen, e, "gazetteer: unknown province '%s'", pname);
+    int n = config_setting_length(places);
+    if (!config_setting_is_array(places) || n == 0)
+        return cfg_err(err, errlen, places, "gazetteer: '%s' needs a non-empty array of places", prov);
+    if (rs->n_places + (size_t)n > MAX_PLACES)
+        return cfg_err(err, errlen, places, "gazetteer: more than %d places", MAX_PLACES);
+    rs->places = xreallocarray(rs->places, rs->n_places + (size_t)n, sizeof *rs->places);
+    char owner[64];
+    snprintf(owner, sizeof owner, "gazetteer '%s'", prov);
+    for (int i = 0; i < n; i++) {
+        struct place *p = &rs->places[rs->n_places];
+        p->province = prov;
+        int r = term_parse(&p->term, config_setting_get_elem(places, (unsigned)i), owner, err, errlen);
+        rs->n_places++;
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int gazetteer_load(struct ruleset *rs, const config_setting_t *root, char *err, size_t errlen)
+{
+    const config_setting_t *l = config_setting_get_member(root, "gazetteer");
+    if (!l)
+        return 0;
+    if (!config_setting_is_list(l))
+        return cfg_err(err, errlen, l, "'gazetteer' must be a list: gazetteer = ( { ... }, ... )");
+    for (int i = 0; i < config_setting_length(l); i++)
+        if (gazetteer_entry(rs, config_setting_get_elem(l, (unsigned)i), err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+struct ruleset *ruleset_new(const config_t *cfg, char *err, size_t errlen)
+{
+    struct ruleset *rs = xcalloc(1, sizeof *rs);
+    const config_setting_t *root = config_root_setting(cfg);
+    if (groups_load(rs, root, err, errlen) < 0 || rules_load(rs, root, err, errlen) < 0 ||
+        gazetteer_load(rs, root, err, errlen) < 0)
+        goto fail;
+    rs->mctx = pcre2_match_context_create(NULL);
+    if (!rs->mctx) {
+        errf(err, errlen, "out of memory for the regex match context");
+        goto fail;
+    }
+    pcre2_set_match_limit(rs->mctx, REGEX_MATCH_LIMIT);
+    pcre2_set_depth_limit(rs->mctx, REGEX_DEPTH_LIMIT);
+    return rs;
+fail:
+    ruleset_free(rs);
+    return NULL;
+}
+
+void ruleset_free(struct ruleset *rs)
+{
+    if (!rs)
+        return;
+    for (size_t i = 0; i < rs->n_groups; i++)
+        group_clear(&rs->groups[i]);
+    free(rs->groups);
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        struct rule *ru = &rs->rules[i];
+        free(ru->name);
+        free(ru->all.v);
+        free(ru->any.v);
+        free(ru->none.v);
+        for (size_t t = 0; t < ru->n_tags; t++)
+            free(ru->tags[t]);
+        free(ru->tags);
+    }
+    free(rs->rules);
+    for (size_t i = 0; i < rs->n_places; i++)
+        term_clear(&rs->places[i].term);
+    free(rs->places);
+    pcre2_match_context_free(rs->mctx);
+    free(rs);
+}
+
+size_t ruleset_n_groups(const struct ruleset *rs) { return rs->n_groups; }
+size_t ruleset_n_rules(const struct ruleset *rs) { return rs->n_rules; }
+size_t ruleset_n_places(const struct ruleset *rs) { return rs->n_places; }
+
+/* --- matching ----------------------------------------------------------- */
+
+struct field {
+    char *text;
+    size_t len;
+};
+
+struct hits {
+    uint16_t pos[HIT_CAP];   /* word index of each hit, ascending per term */
+    uint8_t n;
+};
+
+/* Word index of byte off: words are space-separated, and each CJK
+ * character counts as a word so that 'near' works in Chinese too. */
+static uint16_t word_index(const char *text, size_t off)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < off; i++)
+        if (text[i] == ' ' || ((unsigned char)text[i] >= 0xE3 && (unsigned char)text[i] <= 0xE9))
+            w++;
+    return w > UINT16_MAX ? UINT16_MAX : (uint16_t)w;
+}
+
+static void group_hits(const struct group *g, const struct field *f, struct hits *h,
+                       pcre2_match_data *md, pcre2_match_context *mctx)
+{
+    h->n = 0;
+    for (size_t t = 0; t < g->n_terms && h->n < HIT_CAP; t++) {
+        size_t from = 0;
+        long off;
+        while (h->n < HIT_CAP && from <= f->len &&
+               (off = term_find(&g->terms[t], f->text, f->len, from, md, mctx)) >= 0) {
+            h->pos[h->n++] = word_index(f->text, (size_t)off);
+            from = (size_t)off + 1;
+        }
+    }
+}
+
+static bool ref_hit(const struct hits *hs, struct gref r, unsigned scope)
+{
+    for (int f = 0; f < N_FIELDS; f++)
+        if ((r.scope & scope & (1u << f)) && hs[r.group * N_FIELDS + (size_t)f].n > 0)
+            return true;
+    return false;
+}
+
+static bool has_pos_in(const struct hits *h, unsigned lo, unsigned hi)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (h->pos[i] >= lo && h->pos[i] <= hi)
+            return true;
+    return false;
+}
+
+/* Do hits of every 'all' group fall in one window of near+1 words of field f? */
+static bool near_in_field(const struct rule *ru, const struct hits *hs, int f)
+{
+    for (size_t a = 0; a < ru->all.n; a++) {
+        const struct hits *start = &hs[ru->all.v[a].group * N_FIELDS + (size_t)f];
+        for (size_t p = 0; p < start->n; p++) {
+            unsigned lo = start->pos[p], hi = lo + (unsigned)ru->near;
+            bool ok = true;
+            for (size_t b = 0; b < ru->all.n && ok; b++)
+                ok = (ru->all.v[b].scope & (1u << f)) &&
+                     has_pos_in(&hs[ru->all.v[b].group * N_FIELDS + (size_t)f], lo, hi);
+            if (ok)
+                return true;
+        }
+    }
+    return false;
+}
+
+static bool rule_hit(const struct rule *ru, const struct hits *hs)
+{
+    for (size_t i = 0; i < ru->all.n; i++)
+        if (!ref_hit(hs, ru->all.v[i], ru->scope))
+            return false;
+    bool any = ru->any.n == 0;
+    for (size_t i = 0; i < ru->any.n && !any; i++)
+        any = ref_hit(hs, ru->any.v[i], ru->scope);
+    if (!any)
+        return false;
+    for (size_t i = 0; i < ru->none.n; i++)
+        if (ref_hit(hs, ru->none.v[i], ru->scope))
+            return false;
+    if (!ru->near)
+        return true;
+    for (int f = 0; f < N_FIELDS; f++)
+        if ((ru->scope & (1u << f)) && near_in_field(ru, hs, f))
+            return true;
+    return false;
+}
+
+static void add_tags(const struct rule *ru, struct match_result *out)
+{
+    for (size_t t = 0; t < ru->n_tags && out->n_tags < MATCH_MAX_TAGS; t++) {
+        bool seen = false;
+        for (size_t k = 0; k < out->n_tags && !seen; k++)
+            seen = strcmp(out->tags[k], ru->tags[t]) == 0;
+        if (!seen)
+            out->tags[out->n_tags++] = ru->tags[t];
+    }
+}
+
+/* Province of the earliest gazetteer place in the title, else the summary. */
+static const char *find_province(const struct ruleset *rs, const struct field *fs,
+                                 pcre2_match_data *md)
+{
+    for (int f = 0; f < N_FIELDS; f++) {
+        long best = -1;
+        const char *prov = NULL;
+        for (size_t i = 0; i < rs->n_places; i++) {
+            long off = term_find(&rs->places[i].term, fs[f].text, fs[f].len, 0, md, rs->mctx);
+            if (off >= 0 && (best < 0 || off < best)) {
+                best = off;
+                prov = rs->places[i].province;
+            }
+        }
+        if (prov)
+            return prov;
+    }
+    return NULL;
+}
+
+void ruleset_match(const struct ruleset *rs, const char *title, const char *summary,
+                   struct match_result *out)
+{
+    struct field fs[N_FIELDS] = {
+        [FIELD_TITLE] = {.text = norm_text(title)},
+        [FIELD_SUMMARY] = {.text = norm_text(summary)},
+    };
+    *out = (struct match_result){.severity = SEV_NONE};
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    if (!md) /* out of memory: the one fatal condition, as in xmalloc() */
+        abort();
+    struct hits *hs = xcalloc(rs->n_groups * N_FIELDS + 1, sizeof *hs);
+    struct tolls tolls = {.killed = -1, .injured = -1};
+    for (int f = 0; f < N_FIELDS; f++) {
+        fs[f].len = strlen(fs[f].text);
+        extract_merge(&tolls, extract_tolls(fs[f].text));
+        for (size_t g = 0; g < rs->n_groups; g++)
+            group_hits(&rs->groups[g], &fs[f], &hs[g * N_FIELDS + (size_t)f], md, rs->mctx);
+    }
+    out->killed = tolls.killed;
+    out->injured = tolls.injured;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        const struct rule *ru = &rs->rules[i];
+        if (!rule_hit(ru, hs))
+            continue;
+        enum severity sev = ru->severity;
+        if (ru->escalate > sev && tolls.killed > 0)
+            sev = ru->escalate;
+        if (sev > out->severity)
+            out->severity = sev;
+        if (out->n_rules < MATCH_MAX_RULES)
+            out->rules[out->n_rules++] = ru->name;
+        add_tags(ru, out);
+    }
+    out->province = find_province(rs, fs, md);
+    free(hs);
+    pcre2_match_data_free(md);
+    for (int f = 0; f < N_FIELDS; f++)
+        free(fs[f].text);
+}

@@ -1,0 +1,61 @@
+/* store.h — all persistent state in one SQLite database (WAL): feed
+ * validators and health, seen items, alerts and their per-sink deliveries
+ * (the outbox). Marking items seen and enqueueing their alerts happen in one
+ * transaction (store_begin … store_commit), so a restart never repeats an
+ * alert and a crash never loses one. Functions return 0 (or a count) on
+ * success and -1 on a database error, with the message in store_error(). */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+struct store_feed {
+    char *etag;            /* validators of the last 200 answer, or NULL */
+    char *last_modified;
+    int64_t last_poll;     /* 0 when never polled */
+    int64_t last_ok;
+    int failures;          /* consecutive */
+    char *last_error;
+};
+
+struct store_delivery {
+    int64_t alert_id;
+    char *payload;         /* the alert as JSON */
+    int attempts;
+    int64_t next_try;      /* wall-clock seconds */
+};
+
+struct store_stats {
+    int64_t items, alerts, pending, dead;
+};
+
+/* path "" or ":memory:" opens a private in-memory database. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+void store_close(struct store *st);
+const char *store_error(const struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* Record (feed, id) as seen: 1 when it is new, 0 when it was seen before. */
+int store_mark_seen(struct store *st, const char *feed, const char *id, int64_t now);
+
+/* Enqueue an alert for the given sinks; key is its idempotency key (unique). */
+int store_enqueue(struct store *st, const char *key, const char *incident, int severity,
+                  const char *payload, const char *const *sinks, size_t n_sinks, int64_t now);
+
+/* The oldest pending delivery of sink (due or not): 1 and *out filled, 0 when none. */
+int store_next_delivery(struct store *st, const char *sink, struct store_delivery *out);
+void store_delivery_clear(struct store_delivery *d);
+int store_delivery_done(struct store *st, int64_t alert_id, const char *sink, int64_t now);
+int store_delivery_retry(struct store *st, int64_t alert_id, const char *sink, int64_t next_try,
+                         const char *error);
+int store_delivery_dead(struct store *st, int64_t alert_id, const char *sink, const char *error);
+
+int store_feed_load(struct store *st, const char *feed, struct store_feed *out);
+int store_feed_save(struct store *st, const char *feed, const struct store_feed *f);
+void store_feed_clear(struct store_feed *f);
+
+int store_stats(struct store *st, struct store_stats *out);
