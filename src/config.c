@@ -17,6 +17,7 @@
 
 #define CONFIG_MAX_ERRORS 20
 #define URL_FILE_MAX 4096
+#define CONFIG_MAX_BYTES (4 * 1024 * 1024)
 #define NAME_MAX_LEN 64
 
 struct cfg_errors {
@@ -323,23 +324,56 @@ static void load_globals(struct cfg_errors *e, const config_t *cf, struct config
     get_int(e, root, c->path, "connect_timeout", 1, 300, &c->connect_timeout);
 }
 
+/* libconfig 1.5 (Debian 12) glues include_dir in front of every @include,
+ * absolute paths too. So no include_dir is set; instead each relative
+ * "@include" of the main file is rewritten to an absolute path beside that
+ * file, keeping the line count so that line numbers stay true. */
+static char *config_text(const char *path, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "re");
+    struct sbuf out = {0};
+    char line[4096], dir[4096];
+    if (!fp) {
+        errf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *real = realpath(path, NULL);
+    snprintf(dir, sizeof dir, "%s", real ? real : path);
+    free(real);
+    dirname(dir);
+    while (fgets(line, sizeof line, fp)) {
+        char *p = line + strspn(line, " \t");
+        if (strncmp(p, "@include", 8) == 0 && (p = strchr(p, '"')) && p[1] != '/') {
+            sbuf_append(&out, line, (size_t)(p + 1 - line));
+            sbuf_printf(&out, "%s/%s", dir, p + 1);
+        } else {
+            sbuf_puts(&out, line);
+        }
+        if (out.len > CONFIG_MAX_BYTES) {
+            errf(err, errlen, "%s: larger than %d bytes", path, CONFIG_MAX_BYTES);
+            fclose(fp);
+            sbuf_free(&out);
+            return NULL;
+        }
+    }
+    fclose(fp);
+    return sbuf_steal(&out);
+}
+
 struct config *config_load(const char *path, char *err, size_t errlen)
 {
     struct config *c = xcalloc(1, sizeof *c);
     struct cfg_errors e = {0};
     config_t cf;
-    char *dir = xstrdup(path);
+    char *text = config_text(path, err, errlen);
 
     c->path = xstrdup(path);
     config_init(&cf);
-    config_set_include_dir(&cf, dirname(dir));
-    if (!config_read_file(&cf, path)) {
+    if (!text)
+        goto fail;
+    if (!config_read_string(&cf, text)) {
         const char *file = config_error_file(&cf);
-        if (config_error_type(&cf) == CONFIG_ERR_FILE_IO && !file)
-            errf(err, errlen, "%s: cannot read: %s", path, strerror(errno ? errno : ENOENT));
-        else
-            errf(err, errlen, "%s:%d: %s", file ? file : path, config_error_line(&cf),
-                 config_error_text(&cf));
+        errf(err, errlen, "%s:%d: %s", file ? file : path, config_error_line(&cf), config_error_text(&cf));
         goto fail;
     }
     load_globals(&e, &cf, c);
@@ -361,12 +395,12 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     }
     sbuf_free(&e.text);
     config_destroy(&cf);
-    free(dir);
+    free(text);
     return c;
 fail:
     sbuf_free(&e.text);
     config_destroy(&cf);
-    free(dir);
+    free(text);
     config_free(c);
     return NULL;
 }

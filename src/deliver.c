@@ -28,10 +28,10 @@ static int on_sink_due(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void sink_arm(struct sink_state *k, int64_t at_wall)
 {
-    int64_t wait = at_wall - now_wall();
+    int64_t wait_ms = at_wall * 1000 - now_wall_ms();
     uint64_t now;
     sd_event_now(k->d->ev, CLOCK_MONOTONIC, &now);
-    uint64_t due = now + (uint64_t)(wait > 0 ? wait : 0) * 1000000u;
+    uint64_t due = now + (uint64_t)(wait_ms > 0 ? wait_ms : 0) * 1000u;
     if (k->timer) {
         sd_event_source_set_time(k->timer, due);
         sd_event_source_set_enabled(k->timer, SD_EVENT_ONESHOT);
@@ -55,7 +55,9 @@ static bool sink_record(struct sink_state *k, int64_t alert_id, int attempts,
         int64_t delay = sink_retry_delay(k->conf, attempts + 1, arc4random(), retry_after);
         log_warning("sink %s: delivery failed (%s); attempt %d, next in %llds", k->conf->name, why,
                     attempts + 1, (long long)delay);
-        r = store_delivery_retry(st, alert_id, k->conf->name, now_wall() + delay, why);
+        /* rounded up to the next whole second: never earlier than asked */
+        int64_t at = (now_wall_ms() + delay * 1000 + 999) / 1000;
+        r = store_delivery_retry(st, alert_id, k->conf->name, at, why);
     }
     if (r < 0)
         log_error("sink %s: cannot record a delivery: %s", k->conf->name, store_error(st));
@@ -131,7 +133,7 @@ static void sink_pump(struct sink_state *k)
             k->idle = true;
             return;
         }
-        if (dv.next_try > now_wall()) {
+        if (dv.next_try * 1000 > now_wall_ms()) {
             sink_arm(k, dv.next_try);
             k->idle = true;
             store_delivery_clear(&dv);

@@ -230,22 +230,37 @@ static void number_spans(const struct tok *t, size_t nt, int *val, long *owner)
     }
 }
 
-/* Sum of the victim figures in the tokens before cue c: "21 passengers and
- * four soldiers killed" = 25; "nine of them" and attackers are skipped. */
+static bool is_and(struct tok t)
+{
+    return tok_is(t, "and") || tok_is(t, "اور");
+}
+
+/* Sum of the victim figures in the tokens before cue c. Figures are added
+ * only when joined by "and" ("21 passengers and four soldiers killed" = 25;
+ * "four workers and a sailor" = 5); "nine of them" and attackers are
+ * skipped. A lone article ("a Chinese national was shot dead") gives 1 when
+ * nothing else does. */
 static int scan_back(const struct tok *t, size_t nt, size_t c, const int *val, const long *owner)
 {
-    int sum = -1;
-    bool attackers = false;
+    int sum = -1, weak = -1;
+    bool attackers = false, joined = false;
     size_t steps = 0;
     long i = (long)c - 1;
     while (i >= 0 && steps < BACK_WINDOW) {
-        if (owner[i] >= 0) {
-            long s = owner[i];
-            size_t after = (size_t)i + 1;
-            bool partitive = after < nt && tok_is(t[after], "of");
-            if (!attackers && !partitive && val[i] <= EXTRACT_MAX_FIGURE - (sum < 0 ? 0 : sum))
-                sum = (sum < 0 ? 0 : sum) + val[i];
-            attackers = false;
+        bool article = tok_is(t[i], "a") || tok_is(t[i], "an");
+        if (article || owner[i] >= 0) {
+            long s = article ? i : owner[i];
+            bool partitive = !article && (size_t)i + 1 < nt && tok_is(t[i + 1], "of");
+            bool counted = !article || (s > 0 && is_and(t[s - 1]));
+            int v = article ? 1 : val[i];
+            if ((sum >= 0 || weak >= 0) && !joined)
+                break;
+            bool victims = !attackers && !partitive;
+            if (victims && !counted && sum < 0)
+                weak = 1;
+            else if (victims && counted && v <= EXTRACT_MAX_FIGURE - (sum < 0 ? 0 : sum))
+                sum = (sum < 0 ? 0 : sum) + v;
+            attackers = joined = false;
             i = s - 1;
             steps++;
             continue;
@@ -254,10 +269,12 @@ static int scan_back(const struct tok *t, size_t nt, size_t c, const int *val, c
             break;
         if (TOK_IN(t[i], attacker_words))
             attackers = true;
+        if (is_and(t[i]))
+            joined = true;
         i--;
         steps++;
     }
-    return sum;
+    return sum >= 0 ? sum : weak;
 }
 
 /* First figure within window tokens after position from, unless it counts
@@ -298,7 +315,9 @@ static void extract_tokens(const struct tok *t, size_t nt, struct tolls *out)
         if (!c)
             continue;
         int v = -1;
-        if (c->dir & DIR_BACK)
+        /* "killed nine and wounded 20": the figure before "and" is the
+         * previous verb's */
+        if ((c->dir & DIR_BACK) && !(i > 0 && is_and(t[i - 1])))
             v = scan_back(t, nt, i, val, owner);
         if (v < 0 && (c->dir & DIR_FWD))
             v = scan_fwd(t, nt, i + len, FWD_WINDOW, val, owner);

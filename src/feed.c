@@ -387,21 +387,21 @@ static bool find_param(const char *s, size_t len, const char *name, char *out, s
 static const char *choose_encoding(const char *data, size_t len, const char *content_type,
                                    char *buf, size_t buflen)
 {
-    bool have = content_type && find_param(content_type, strlen(content_type), "charset", buf, buflen);
-    if (!have && len > 5 && memcmp(data, "<?xml", 5) == 0) {
+    bool http = content_type && find_param(content_type, strlen(content_type), "charset", buf, buflen);
+    bool declared = false;
+    if (!http && len > 5 && memcmp(data, "<?xml", 5) == 0) {
         const char *end = memchr(data, '>', len < 256 ? len : 256);
-        have = end && find_param(data, (size_t)(end - data), "encoding", buf, buflen);
-        if (have && strncasecmp(buf, "utf-8", 5) != 0 && strncasecmp(buf, "utf8", 4) != 0 &&
-            strncasecmp(buf, "iso-8859-1", 10) != 0 && strncasecmp(buf, "latin1", 6) != 0 &&
-            strncasecmp(buf, "us-ascii", 8) != 0 && strcasecmp(buf, "ascii") != 0)
-            return NULL;   /* a declared encoding libxml2 reads itself */
+        declared = end && find_param(data, (size_t)(end - data), "encoding", buf, buflen);
     }
-    bool utf8 = !have || !strcasecmp(buf, "utf-8") || !strcasecmp(buf, "utf8");
-    bool latin = have && (!strcasecmp(buf, "iso-8859-1") || !strcasecmp(buf, "latin1") ||
-                          !strcasecmp(buf, "us-ascii") || !strcasecmp(buf, "ascii"));
+    bool labelled = http || declared;
+    bool utf8 = !labelled || !strcasecmp(buf, "utf-8") || !strcasecmp(buf, "utf8");
+    bool latin = labelled && (!strcasecmp(buf, "iso-8859-1") || !strcasecmp(buf, "latin1") ||
+                              !strcasecmp(buf, "us-ascii") || !strcasecmp(buf, "ascii"));
     if (latin || (utf8 && !utf8_valid(data, len)))
         return "windows-1252";
-    return utf8 ? "UTF-8" : buf;
+    if (utf8)
+        return "UTF-8";
+    return http ? buf : NULL;   /* a declared encoding libxml2 reads itself */
 }
 
 /* UTF-16 documents (BOM or a '<' with a zero byte) become UTF-8 before the
@@ -426,7 +426,6 @@ static int utf16_to_utf8(const char *data, size_t len, struct sbuf *out)
     char chunk[4096];
     char *in = (char *)data;
     size_t inleft = len;
-    int rc = 1;
     while (inleft > 1) {
         char *o = chunk;
         size_t oleft = sizeof chunk;
@@ -439,7 +438,7 @@ static int utf16_to_utf8(const char *data, size_t len, struct sbuf *out)
         }
     }
     iconv_close(cd);
-    return rc;
+    return 1;
 }
 
 /* ---- text clean-up shared by every field ---- */
@@ -496,9 +495,14 @@ static char *fix_text(char *s)
         return s;
     struct sbuf b = {0};
     if (latin) {
-        for (size_t i = 0; i < len; i++)
-            sbuf_putc(&b, u[i] < 0x80 ? (char)u[i] : (char)(((u[i] & 0x03) << 6) | (u[i + 1] & 0x3F))),
-                i += u[i] >= 0x80;
+        for (size_t i = 0; i < len; i++) {
+            if (u[i] < 0x80) {
+                sbuf_putc(&b, (char)u[i]);
+            } else {   /* C2/C3 xx: one Latin-1 byte */
+                sbuf_putc(&b, (char)(((u[i] & 0x03) << 6) | (u[i + 1] & 0x3F)));
+                i++;
+            }
+        }
         if (utf8_valid(b.data, b.len)) {
             free(s);
             return sbuf_steal(&b);
@@ -704,27 +708,30 @@ static char *text_plainish(const xmlNode *n)
     return finish_text(raw);
 }
 
-static const unsigned char *b64_dec_table(void)
+/* The 6-bit value of a base64 digit, or -1. */
+static int b64_value(unsigned char c)
 {
-    static unsigned char t[256];
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    if (!t['B'])
-        for (int i = 0; i < 64; i++)
-            t[(unsigned char)alphabet[i]] = (unsigned char)(i + 1);
-    return t;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
-/* Base64 (Atom 0.3 mode="base64"); white space ignored, stops at '='. */
+/* Base64 (Atom 0.3 mode="base64", Atom 1.0 binary types); characters
+ * outside the alphabet (white space) are skipped; stops at '='. */
 static char *base64_decode(const char *s)
 {
-    const unsigned char *t = b64_dec_table();
     struct sbuf b = {0};
     unsigned acc = 0;
     int bits = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p && *p != '='; p++) {
-        if (!t[*p])
+        int v = b64_value(*p);
+        if (v < 0)
             continue;
-        acc = acc << 6 | (unsigned)(t[*p] - 1);
+        acc = (acc << 6 | (unsigned)v) & 0xFFFFFF;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
@@ -936,16 +943,16 @@ static void collect(const struct xctx *x, const xmlNode *parent, char *val[F_COU
     for (const xmlNode *c = parent->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        for (size_t r = 0; r < n_rules; r++) {
-            if (r > best[rules[r].field] || !is_elem(x, c, rules[r].ns, rules[r].name))
-                continue;
-            char *v = extract(x, c, rules[r].how);
-            if (v) {
-                free(val[rules[r].field]);
-                val[rules[r].field] = v;
-                best[rules[r].field] = r;
-            }
-            break;
+        size_t r = 0;
+        while (r < n_rules && !is_elem(x, c, rules[r].ns, rules[r].name))
+            r++;
+        if (r == n_rules || r > best[rules[r].field])
+            continue;
+        char *v = extract(x, c, rules[r].how);
+        if (v) {
+            free(val[rules[r].field]);
+            val[rules[r].field] = v;
+            best[rules[r].field] = r;
         }
     }
 }
@@ -1001,7 +1008,7 @@ static void item_identify(struct feed_item *it)
         sbuf_puts(&key, d);
     }
     struct sbuf id = {0};
-    sbuf_printf(&id, "h:%016llx", (unsigned long long)hash64(key.data ? key.data : "", key.len, HASH64_SEED));
+    sbuf_printf(&id, "h:%016llx", (unsigned long long)hash64(key.data, key.len, HASH64_SEED));
     sbuf_free(&key);
     it->id = sbuf_steal(&id);
 }

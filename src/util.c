@@ -163,9 +163,9 @@ int64_t now_wall(void)
     return (int64_t)ts.tv_sec;
 }
 
-uint64_t now_mono_usec(void)
+int64_t now_wall_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

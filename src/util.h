@@ -40,6 +40,6 @@ uint64_t hash64(const void *data, size_t len, uint64_t seed);
 /* true when url starts with http:// or https:// (case-insensitive) and has a host. */
 bool url_is_http(const char *url);
 
-/* Current wall-clock time in seconds and monotonic time in microseconds. */
+/* Current wall-clock time in seconds and in milliseconds. */
 int64_t now_wall(void);
-uint64_t now_mono_usec(void);
+int64_t now_wall_ms(void);

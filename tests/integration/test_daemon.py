@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import sys
+import tempfile
 import time
 import unittest
 
@@ -165,7 +166,8 @@ class DaemonTest(unittest.TestCase):
         if text is None:
             text = harness.make_config(self.state, feeds or [self.feed()],
                                        sinks if sinks is not None else self.sinks())
-        d = harness.Daemon(self.tmp, text)
+        d = harness.Daemon(tempfile.mkdtemp(prefix="d%d-" % len(self.daemons), dir=self.tmp),
+                           text)
         self.daemons.append(d)
         return d
 
@@ -283,6 +285,7 @@ class DaemonTest(unittest.TestCase):
 
     def test_polls_and_restart_deliver_nothing_twice(self):
         d = self.daemon()
+        t0 = time.time()
         d.start()
         d.wait_ready()
         want = at_least(WIRE, WEBHOOK_MIN)
@@ -299,6 +302,8 @@ class DaemonTest(unittest.TestCase):
         self.wait_fetch("wire.xml", mark)
         self.settle()
         self.assertEqual(len(self.rx.wait_quiet(0.5)), len(want))
+        if not self.journal_reason:
+            self.assertEqual(len(self.journal(d, t0)), len(at_least(WIRE, JOURNAL_MIN)))
         self.assertEqual(d.stop(), 0)
 
         # Restart on the same state; the server ignores validators.

@@ -155,7 +155,11 @@ class NotifySocket:
         self.messages = []      # (time.time(), "KEY=value")
         self._cond = threading.Condition()
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._sock.bind(self.path)
+        try:
+            self._sock.bind(self.path)
+        except OSError:
+            self._sock.close()
+            raise
         self._sock.settimeout(0.1)
         self._closed = False
         self._thread = threading.Thread(target=self._loop, name="notify", daemon=True)
@@ -336,7 +340,6 @@ class Daemon:
         """Start the daemon in the background; returns the Popen."""
         if self.proc and self.proc.poll() is None:
             raise RuntimeError("daemon already running")
-        self.started = time.time()
         return self._spawn(args)
 
     def wait_ready(self, timeout=15.0):
@@ -375,7 +378,6 @@ class Daemon:
         of this run)."""
         out0 = _size(self.stdout_path)
         err0 = _size(self.stderr_path)
-        self.started = time.time()
         proc = self._spawn(args)
         try:
             proc.wait(timeout)

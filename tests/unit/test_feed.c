@@ -306,8 +306,12 @@ static void test_billion_laughs_inert(void **state)
     sbuf_puts(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n <!ENTITY lol \"lol\">\n");
     for (int i = 1; i <= 9; i++) {
         sbuf_printf(&b, " <!ENTITY lol%d \"", i);
-        for (int k = 0; k < 10; k++)
-            sbuf_printf(&b, "&lol%s;", i == 1 ? "" : (char[]){(char)('0' + i - 1), 0});
+        for (int k = 0; k < 10; k++) {
+            if (i == 1)
+                sbuf_puts(&b, "&lol;");
+            else
+                sbuf_printf(&b, "&lol%d;", i - 1);
+        }
         sbuf_puts(&b, "\">\n");
     }
     sbuf_puts(&b, " <!ENTITY xxe SYSTEM \"file:///etc/passwd\">\n]>\n"
@@ -350,7 +354,7 @@ static void test_not_a_feed(void **state)
         {"<html><body>hello</body></html>", "not a feed: root element <html>"},
         {"   \n ", "empty document"},
         {"{\"hello\": 1}", "JSON document is not a JSON Feed"},
-        {"{\"version\": ", "JSON: line 1: '[' or '{' expected near end of file"},
+        {"{\"version\": ", "JSON: line 1: unexpected token near end of file"},
         {"not xml at all", "not an XML document"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
