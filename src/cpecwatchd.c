@@ -68,16 +68,52 @@ void daemon_update_status(struct daemon *d)
 {
     size_t failing = 0;
     struct store_stats s = {0};
+    char status[sizeof d->status];
     for (size_t i = 0; i < d->n_feeds; i++)
         failing += d->feeds[i].health.failures > 0;
     store_stats(d->store, &s);
-    sd_notifyf(0, "STATUS=%zu feeds (%zu failing), %llu alerts raised, %lld in outbox",
-               d->n_feeds, failing, (unsigned long long)d->alerts_raised, (long long)s.pending);
+    snprintf(status, sizeof status, "STATUS=%zu feeds (%zu failing), %llu alerts raised, %lld in outbox",
+             d->n_feeds, failing, (unsigned long long)d->alerts_raised, (long long)s.pending);
+    if (strcmp(status, d->status) != 0) {
+        memcpy(d->status, status, sizeof status);
+        sd_notify(0, status);
+    }
 }
 
-void daemon_check_once_done(struct daemon *d)
+/* Swap in the configuration SIGHUP validated. Feed health, seen items,
+ * incidents and the outbox live in the database and carry over as they are;
+ * feeds and sinks are rebuilt from the new configuration. */
+static void daemon_apply_reload(struct daemon *d)
 {
-    if (d->once && poll_all_done(d) && deliver_all_idle(d))
+    poll_teardown(d);
+    deliver_teardown(d);
+    config_free(d->cfg);
+    d->cfg = d->next_cfg;
+    d->next_cfg = NULL;
+    if (deliver_setup(d) < 0 || poll_setup(d) < 0) {
+        log_error("reload: cannot set up the new configuration; stopping");
+        sd_event_exit(d->ev, EXIT_FAILURE);
+        return;
+    }
+    log_notice("reload: now %zu feeds, %zu sinks from %s", d->n_feeds, d->n_sinks, d->cfg->path);
+    sd_notify(0, "READY=1");
+    daemon_update_status(d);
+    deliver_kick(d);
+}
+
+static bool daemon_sinks_busy(const struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_sinks; i++)
+        if (d->sinks[i].busy)
+            return true;
+    return false;
+}
+
+void daemon_work_done(struct daemon *d)
+{
+    if (d->next_cfg && d->fetching == 0 && !daemon_sinks_busy(d))
+        daemon_apply_reload(d);
+    else if (d->once && poll_all_done(d) && deliver_all_idle(d))
         sd_event_exit(d->ev, 0);
 }
 
@@ -91,8 +127,9 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
     return 0;
 }
 
-/* Reload is validated but not yet applied in place: a bad file must never
- * take a running daemon down, and a good one needs a restart for now. */
+/* A bad file must never take a running daemon down: it is reported and the
+ * running configuration stays. A good one waits for the fetches and
+ * deliveries in flight, then replaces the old one whole. */
 static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
     struct daemon *d = userdata;
@@ -100,13 +137,18 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
     (void)s;
     (void)si;
     sd_notify(0, "RELOADING=1");
+    log_notice("reload: reading %s", d->cfg->path);
     struct config *next = config_load(d->cfg->path, err, sizeof err);
-    if (!next)
+    if (!next) {
+        char first_line[256];
+        snprintf(first_line, sizeof first_line, "%.*s", (int)strcspn(err, "\n"), err);
         log_error("reload: keeping the running configuration: %s", err);
-    else
-        log_notice("reload: %s is valid; restart the service to apply it", d->cfg->path);
-    config_free(next);
-    sd_notify(0, "READY=1");
+        sd_notifyf(0, "READY=1\nSTATUS=reload failed, old configuration running: %s", first_line);
+        return 0;
+    }
+    config_free(d->next_cfg);
+    d->next_cfg = next;
+    daemon_work_done(d);
     return 0;
 }
 
@@ -179,6 +221,7 @@ static void daemon_teardown(struct daemon *d)
     store_close(d->store);
     sd_event_unref(d->ev);
     config_free(d->cfg);
+    config_free(d->next_cfg);
 }
 
 int main(int argc, char **argv)
@@ -205,7 +248,7 @@ int main(int argc, char **argv)
     sd_notify(0, "READY=1");
     daemon_update_status(&d);
     deliver_kick(&d);   /* what a previous run left in the outbox */
-    daemon_check_once_done(&d);
+    daemon_work_done(&d);
     if (sd_event_loop(d.ev) < 0)
         log_error("event loop failed");
     else

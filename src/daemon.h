@@ -5,13 +5,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
 #include "http.h"
+#include "ratelimit.h"
 #include "store.h"
 
 struct daemon;
+struct incident_book;
 
 struct feed_state {
     struct daemon *d;
@@ -20,6 +23,7 @@ struct feed_state {
     bool queued;                /* due, waiting for a free fetch slot */
     bool in_flight;
     bool polled;                /* at least one poll finished (for --once) */
+    bool moved_logged;          /* a permanent redirect was reported once */
     struct store_feed health;   /* validators and failure count, as stored */
 };
 
@@ -28,14 +32,17 @@ struct sink_state {
     const struct sink_conf *conf;
     sd_event_source *timer;     /* next due delivery */
     bool busy;                  /* a webhook request is in flight: */
-    int64_t sending_id;         /*   its alert */
-    int sending_attempts;       /*   and the attempts before it */
+    int64_t sending_id;         /*   its alert, */
+    int sending_attempts;       /*   its attempt number (1: first) */
+    char *sending_payload;      /*   and the alert as stored */
     bool idle;                  /* nothing due now (for --once) */
+    struct ratelimit rate;      /* the service's rate, and its own "wait" */
 };
 
 struct daemon {
     sd_event *ev;
     struct config *cfg;
+    struct config *next_cfg;    /* validated by SIGHUP, applied once in-flight work is done */
     struct store *store;
     struct http *http;
     struct feed_state *feeds;
@@ -48,6 +55,9 @@ struct daemon {
     bool once;                  /* --once: exit after one poll and one delivery pass */
     bool dry_run;               /* --dry-run: alerts to stdout, state in memory */
     uint64_t alerts_raised;
+    struct incident_book *incidents;   /* recent incidents, as stored (incstore.h) */
+    sd_event_source *prune_timer;      /* forgets incidents past retention */
+    char status[256];           /* the last STATUS= sent, to send only changes */
 };
 
 /* poll.c */
@@ -60,7 +70,15 @@ int deliver_setup(struct daemon *d);
 void deliver_teardown(struct daemon *d);
 void deliver_kick(struct daemon *d);
 bool deliver_all_idle(const struct daemon *d);
+/* Routing: the names of the sinks that want alert, into out (room for
+ * n_sinks); none in a dry run. Returns how many. */
+size_t deliver_route(const struct daemon *d, const json_t *alert, const char **out);
+/* After a poll of feed (ok or not, health as updated for a failure, as
+ * before the update for a success): raise one source-down alert when it has
+ * failed for feed_down_after seconds, and one source-up when it is back. */
+void deliver_source_health(struct daemon *d, const struct feed_conf *feed, const struct store_feed *h,
+                           bool ok, int64_t now);
 
 /* cpecwatchd.c */
-void daemon_check_once_done(struct daemon *d);
+void daemon_work_done(struct daemon *d);   /* after each fetch or delivery */
 void daemon_update_status(struct daemon *d);

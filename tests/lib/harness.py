@@ -32,7 +32,7 @@ PRIORITY = {"critical": 2, "high": 3, "medium": 4, "low": 5}
 SEVERITIES = ("none", "low", "medium", "high", "critical")
 ALERT_KEYS = {"schema", "id", "kind", "incident", "version", "severity", "title", "link",
               "summary", "feed", "published", "detected", "killed", "injured", "province",
-              "rules", "tags"}
+              "rules", "tags", "sources", "changes"}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
 
@@ -304,6 +304,7 @@ class Daemon:
         self.proc = None
         self.pids = []
         self.notify = None
+        self.extra_env = {}     # e.g. WATCHDOG_USEC, set before start()
         self.write_config(config_text)
 
     def write_config(self, text):
@@ -319,6 +320,7 @@ class Daemon:
         env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
         if self.notify:
             env["NOTIFY_SOCKET"] = self.notify.path
+        env.update(self.extra_env)
         return env
 
     def _spawn(self, args):
