@@ -11,7 +11,7 @@ DESTDIR  ?=
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-PKGS      = libcurl libsystemd libconfig libxml-2.0 jansson libpcre2-8 libutf8proc sqlite3
+PKGS      = libcurl libsystemd libconfig libxml-2.0 jansson libpcre2-8 libutf8proc sqlite3 libcrypto
 TEST_PKGS = cmocka
 # pkg-config name -> Debian package, for `make deps`
 DEB_libcurl     = libcurl4-openssl-dev
@@ -22,6 +22,7 @@ DEB_jansson     = libjansson-dev
 DEB_libpcre2-8  = libpcre2-dev
 DEB_libutf8proc = libutf8proc-dev
 DEB_sqlite3     = libsqlite3-dev
+DEB_libcrypto   = libssl-dev
 DEB_cmocka      = libcmocka-dev
 
 BUILD    ?= build
@@ -46,7 +47,7 @@ CORE_LIB  = $(BUILD)/libcpecwatch.a
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run demo check asan bench install uninstall clean deps
+.PHONY: all run demo check asan bench install uninstall clean deps fuzz fuzz-build
 all: $(BUILD)/cpecwatchd $(BUILD)/cpecwatch
 
 $(BUILD)/obj/%.o: src/%.c
@@ -67,6 +68,36 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 
 -include $(CORE_OBJS:.o=.d) $(BUILD)/obj/cpecwatchd.d $(BUILD)/obj/cpecwatch.d
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c): the core compiled again with
+# clang, instrumented for the fuzzer and ASan+UBSan, into build/fuzz/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_BUILD    = build/fuzz
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS   = $(WARN) -O1 -g $(FUZZ_SAN) -DCPECWATCH_VERSION='"$(VERSION)"' -Isrc $(PKG_CFLAGS) -MMD -MP
+FUZZ_OBJS     = $(CORE_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_BINS     = $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libcpecwatch.a: $(FUZZ_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $(FUZZ_OBJS)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libcpecwatch.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_RULES='"$(CURDIR)/etc/rules.conf"' -o $@ $< \
+	  $(FUZZ_BUILD)/libcpecwatch.a $(PKG_LIBS) -lm
+
+-include $(FUZZ_OBJS:.o=.d)
+
+fuzz-build: $(FUZZ_BINS)
+
+# make fuzz FUZZ_SECONDS=N: every harness for N seconds (make check: 20 each).
+fuzz: deps fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) python3 tests/fuzz/run $(FUZZ_BUILD)
+
 # Debian packages, installed only when pkg-config (or a test tool) lacks them.
 deps:
 	@missing=""; \
@@ -76,11 +107,20 @@ deps:
 	    libconfig) missing="$$missing $(DEB_libconfig)";; libxml-2.0) missing="$$missing $(DEB_libxml-2.0)";; \
 	    jansson) missing="$$missing $(DEB_jansson)";; libpcre2-8) missing="$$missing $(DEB_libpcre2-8)";; \
 	    libutf8proc) missing="$$missing $(DEB_libutf8proc)";; sqlite3) missing="$$missing $(DEB_sqlite3)";; \
+	    libcrypto) missing="$$missing $(DEB_libcrypto)";; \
 	    cmocka) missing="$$missing $(DEB_cmocka)";; esac; \
 	done; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	command -v $(CC) >/dev/null || missing="$$missing gcc"; \
 	command -v python3 >/dev/null || missing="$$missing python3"; \
+	command -v $(FUZZ_CC) >/dev/null || missing="$$missing clang"; \
+	ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 || \
+	  missing="$$missing libclang-rt-14-dev"; \
+	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v brotli >/dev/null || missing="$$missing brotli"; \
+	command -v sfeed >/dev/null || missing="$$missing sfeed"; \
+	test -d /usr/lib/python3/dist-packages/feedparser || missing="$$missing python3-feedparser"; \
 	command -v journalctl >/dev/null && test -x /lib/systemd/systemd-journald || missing="$$missing systemd"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
@@ -105,7 +145,8 @@ asan:
 check: deps
 	$(MAKE) all $(UNIT_BINS)
 	$(MAKE) asan
-	@python3 tests/run $(BUILD) build/asan
+	$(MAKE) fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) python3 tests/run $(BUILD) build/asan
 
 bench: deps all
 	@bash tests/bench/run $(BUILD)

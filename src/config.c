@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rules.h"
 #include "util.h"
@@ -51,7 +52,8 @@ static void cfg_error(struct cfg_errors *e, const config_setting_t *where, const
 
 static const char *const config_own_keys[] = {
     "state_dir", "poll_interval", "max_parallel", "fetch_timeout", "connect_timeout",
-    "feeds", "sinks", NULL,
+    "feed_down_after", "feeds", "sinks", "incident_window", "retention", "near_duplicate_threshold",
+    NULL,
 };
 
 static bool key_in(const char *key, const char *const *keys)
@@ -200,29 +202,65 @@ static void load_feeds(struct cfg_errors *e, const config_t *cf, struct config *
     }
 }
 
-/* The webhook URL is a secret: read it from url_file (relative to the
- * configuration's directory), and never echo it in a message. */
-static char *read_url_file(struct cfg_errors *e, const config_setting_t *s, const char *path,
-                           const char *file)
+/* Per type: its name, whether it posts to a URL, and the rate its service
+ * allows by default (messages per seconds; 0: no limit). */
+static const struct {
+    const char *name;
+    bool has_url;
+    int rate_count, rate_period;
+} sink_types[SINK_TYPE_COUNT] = {
+    [SINK_JOURNALD] = { "journald", false, 0, 0 },
+    [SINK_WEBHOOK] = { "webhook", true, 0, 0 },
+    [SINK_SLACK] = { "slack", true, 1, 1 },            /* about 1 message a second per channel */
+    [SINK_MATTERMOST] = { "mattermost", true, 10, 1 },
+    [SINK_DISCORD] = { "discord", true, 5, 2 },        /* 5 requests per 2 s per webhook */
+    [SINK_MSTEAMS] = { "msteams", true, 4, 1 },
+    [SINK_GOOGLECHAT] = { "googlechat", true, 1, 1 },  /* 60 a minute per space */
+    [SINK_TELEGRAM] = { "telegram", true, 1, 1 },      /* about 1 a second per chat */
+    [SINK_NTFY] = { "ntfy", true, 12, 60 },            /* ntfy.sh: a burst, then 1 per 5 s */
+};
+
+const char *sink_type_name(enum sink_type t)
+{
+    return (unsigned)t < SINK_TYPE_COUNT ? sink_types[t].name : "?";
+}
+
+int sink_type_from_name(const char *name)
+{
+    for (int t = 0; t < SINK_TYPE_COUNT; t++)
+        if (strcmp(name, sink_types[t].name) == 0)
+            return t;
+    return -1;
+}
+
+/* A secret (webhook URL, signing key, bot token) from a file: a relative
+ * name is looked up in systemd's $CREDENTIALS_DIRECTORY (LoadCredential=)
+ * first, then beside the configuration. The value is never echoed. */
+static char *read_secret_file(struct cfg_errors *e, const config_setting_t *s, const char *path,
+                              const char *key, const char *file)
 {
     char full[4096];
+    const char *creds = getenv("CREDENTIALS_DIRECTORY");
     if (file[0] == '/')
         snprintf(full, sizeof full, "%s", file);
     else {
-        char *dir = xstrdup(path);
-        snprintf(full, sizeof full, "%s/%s", dirname(dir), file);
-        free(dir);
+        snprintf(full, sizeof full, "%s/%s", creds ? creds : "", file);
+        if (!creds || !*creds || access(full, F_OK) < 0) {
+            char *dir = xstrdup(path);
+            snprintf(full, sizeof full, "%s/%s", dirname(dir), file);
+            free(dir);
+        }
     }
     FILE *fp = fopen(full, "re");
     if (!fp) {
-        cfg_error(e, s, path, "cannot read url_file '%s': %s", full, strerror(errno));
+        cfg_error(e, s, path, "cannot read %s '%s': %s", key, full, strerror(errno));
         return NULL;
     }
     char buf[URL_FILE_MAX + 1];
     size_t n = fread(buf, 1, sizeof buf, fp);
     fclose(fp);
     if (n > URL_FILE_MAX) {
-        cfg_error(e, s, path, "url_file '%s' is larger than %d bytes", full, URL_FILE_MAX);
+        cfg_error(e, s, path, "%s '%s' is larger than %d bytes", key, full, URL_FILE_MAX);
         return NULL;
     }
     buf[n] = '\0';
@@ -230,35 +268,107 @@ static char *read_url_file(struct cfg_errors *e, const config_setting_t *s, cons
     while (isspace((unsigned char)*start))
         start++;
     size_t len = strcspn(start, " \t\r\n");
+    if (len == 0) {
+        cfg_error(e, s, path, "%s '%s' is empty", key, full);
+        return NULL;
+    }
     return xstrndup(start, len);
+}
+
+/* key or key_file (exactly one when required); the value, or NULL. */
+static char *get_secret(struct cfg_errors *e, const config_setting_t *g, const char *path,
+                        const char *sink, const char *key, bool required,
+                        const config_setting_t **where)
+{
+    char file_key[32];
+    const char *value, *file;
+    snprintf(file_key, sizeof file_key, "%s_file", key);
+    const config_setting_t *vs = get_string(e, g, path, key, &value);
+    const config_setting_t *fs = get_string(e, g, path, file_key, &file);
+    *where = vs ? vs : fs ? fs : g;
+    if (value && file) {
+        cfg_error(e, fs, path, "sink '%s': give '%s' or '%s', not both", sink, key, file_key);
+        return NULL;
+    }
+    if (!value && !file) {
+        if (required)
+            cfg_error(e, g, path, "sink '%s' needs '%s' or '%s'", sink, key, file_key);
+        return NULL;
+    }
+    return value ? xstrdup(value) : read_secret_file(e, fs, path, file_key, file);
 }
 
 static void load_sink_target(struct cfg_errors *e, const config_setting_t *g, const char *path,
                              struct sink_conf *k)
 {
-    const char *url, *url_file;
-    const config_setting_t *us = get_string(e, g, path, "url", &url);
-    const config_setting_t *fs = get_string(e, g, path, "url_file", &url_file);
+    const config_setting_t *us, *ss;
+    const char *chat_id;
+    const config_setting_t *cs = get_string(e, g, path, "chat_id", &chat_id);
 
-    if (k->type == SINK_JOURNALD) {
-        if (us || fs)
-            cfg_error(e, us ? us : fs, path, "a journald sink takes no url");
+    if (!sink_types[k->type].has_url) {
+        static const char *const none[] = { "url", "url_file", "secret", "secret_file", "chat_id", NULL };
+        for (const char *const *key = none; *key; key++)
+            if (config_setting_get_member(g, *key))
+                cfg_error(e, config_setting_get_member(g, *key), path, "a %s sink takes no %s",
+                          sink_type_name(k->type), *key);
         return;
     }
-    if (url && url_file) {
-        cfg_error(e, fs, path, "sink '%s': give 'url' or 'url_file', not both", k->name);
+    /* Telegram's URL defaults to the Bot API; its token is the secret. */
+    bool telegram = k->type == SINK_TELEGRAM;
+    k->url = get_secret(e, g, path, k->name, "url", !telegram, &us);
+    if (telegram && !k->url)
+        k->url = xstrdup("https://api.telegram.org");
+    if (k->url && !url_is_http(k->url))
+        cfg_error(e, us, path, "sink '%s': URL must be http:// or https://", k->name);
+    k->secret = get_secret(e, g, path, k->name, "secret", telegram, &ss);
+    if (k->secret && k->type != SINK_WEBHOOK && !telegram)
+        cfg_error(e, ss, path, "sink '%s': only webhook and telegram sinks take a secret", k->name);
+    if (telegram && !chat_id)
+        cfg_error(e, g, path, "sink '%s' needs a 'chat_id'", k->name);
+    else if (!telegram && chat_id)
+        cfg_error(e, cs, path, "sink '%s': only telegram sinks take a chat_id", k->name);
+    k->chat_id = xstrdup(chat_id);
+}
+
+/* An optional array of tags: strings of the form rules.conf uses. */
+static void get_tags(struct cfg_errors *e, const config_setting_t *g, const char *path,
+                     const char *key, char **out, size_t *n)
+{
+    const config_setting_t *s = config_setting_get_member(g, key);
+    if (!s)
+        return;
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST) {
+        cfg_error(e, s, path, "'%s' must be an array of strings: %s = [\"attack\"];", key, key);
         return;
     }
-    if (!url && !url_file) {
-        cfg_error(e, g, path, "sink '%s' needs 'url' or 'url_file'", k->name);
+    int len = config_setting_length(s);
+    if (len > SINK_MAX_TAGS) {
+        cfg_error(e, s, path, "'%s' holds more than %d tags", key, SINK_MAX_TAGS);
         return;
     }
-    char *value = url ? xstrdup(url) : read_url_file(e, fs, path, url_file);
-    if (!value)
-        return;
-    if (!url_is_http(value))
-        cfg_error(e, url ? us : fs, path, "sink '%s': URL must be http:// or https://", k->name);
-    k->url = value;
+    for (int i = 0; i < len; i++) {
+        const char *tag = config_setting_get_string_elem(s, i);
+        if (!tag || !*tag)
+            cfg_error(e, s, path, "'%s' must hold non-empty strings", key);
+        else
+            out[(*n)++] = xstrdup(tag);
+    }
+}
+
+static void load_sink_type(struct cfg_errors *e, const config_setting_t *g, const char *path,
+                           struct sink_conf *k, const char *type, const config_setting_t *ts)
+{
+    int t = type ? sink_type_from_name(type) : -1;
+    if (!type)
+        cfg_error(e, ts ? ts : g, path, "sink '%s' needs a 'type'", k->name);
+    else if (t < 0)
+        cfg_error(e, ts, path, "sink '%s': unknown type '%s' (journald, webhook, slack, mattermost, "
+                  "discord, msteams, googlechat, telegram or ntfy)", k->name, type);
+    else {
+        k->type = (enum sink_type)t;
+        k->rate_count = sink_types[t].rate_count;
+        k->rate_period = sink_types[t].rate_period;
+    }
 }
 
 static void load_sinks(struct cfg_errors *e, const config_t *cf, struct config *c)
@@ -266,7 +376,9 @@ static void load_sinks(struct cfg_errors *e, const config_t *cf, struct config *
     const config_setting_t *list = get_list(e, cf, c->path, "sinks");
     unsigned n = list ? (unsigned)config_setting_length(list) : 0;
     static const char *const keys[] = {
-        "name", "type", "url", "url_file", "min_severity", "timeout", "retry_initial", "retry_max", NULL,
+        "name", "type", "url", "url_file", "secret", "secret_file", "chat_id", "min_severity",
+        "include_tags", "exclude_tags", "source_health", "timeout", "retry_initial", "retry_max",
+        "max_age", "rate_count", "rate_period", NULL,
     };
 
     c->sinks = xcalloc(n, sizeof *c->sinks);
@@ -285,24 +397,29 @@ static void load_sinks(struct cfg_errors *e, const config_t *cf, struct config *
         if (!name)
             continue;
         *k = (struct sink_conf){ .name = xstrdup(name), .min_severity = SEV_LOW, .timeout = 10,
-                                 .retry_initial = 30, .retry_max = 3600 };
+                                 .retry_initial = 30, .retry_max = 3600, .max_age = 86400 };
         c->n_sinks++;
-        if (!type)
-            cfg_error(e, ts ? ts : g, c->path, "sink '%s' needs a 'type' (journald or webhook)", name);
-        else if (strcmp(type, "journald") == 0)
-            k->type = SINK_JOURNALD;
-        else if (strcmp(type, "webhook") == 0)
-            k->type = SINK_WEBHOOK;
-        else
-            cfg_error(e, ts, c->path, "sink '%s': unknown type '%s' (journald or webhook)", name, type);
+        load_sink_type(e, g, c->path, k, type, ts);
         if (sev && severity_from_name(sev) <= SEV_NONE)
             cfg_error(e, ss, c->path, "sink '%s': min_severity must be low, medium, high or critical", name);
         else if (sev)
             k->min_severity = (enum severity)severity_from_name(sev);
+        get_tags(e, g, c->path, "include_tags", k->include_tags, &k->n_include_tags);
+        get_tags(e, g, c->path, "exclude_tags", k->exclude_tags, &k->n_exclude_tags);
+        const config_setting_t *hs = config_setting_get_member(g, "source_health");
+        if (hs && config_setting_type(hs) != CONFIG_TYPE_BOOL)
+            cfg_error(e, hs, c->path, "'source_health' must be true or false");
+        else if (hs)
+            k->source_health = config_setting_get_bool(hs);
         get_int(e, g, c->path, "timeout", 1, 300, &k->timeout);
         get_int(e, g, c->path, "retry_initial", 1, 86400, &k->retry_initial);
         get_int(e, g, c->path, "retry_max", 1, 7 * 86400, &k->retry_max);
-        if (type)
+        get_int(e, g, c->path, "max_age", 1, 30 * 86400, &k->max_age);
+        get_int(e, g, c->path, "rate_count", 0, 1000, &k->rate_count);
+        get_int(e, g, c->path, "rate_period", 1, 3600, &k->rate_period);
+        if (k->rate_count && !k->rate_period)
+            k->rate_period = 1;
+        if (type && sink_type_from_name(type) >= 0)
             load_sink_target(e, g, c->path, k);
     }
 }
@@ -322,6 +439,18 @@ static void load_globals(struct cfg_errors *e, const config_t *cf, struct config
     get_int(e, root, c->path, "max_parallel", 1, 1024, &c->max_parallel);
     get_int(e, root, c->path, "fetch_timeout", 1, 600, &c->fetch_timeout);
     get_int(e, root, c->path, "connect_timeout", 1, 300, &c->connect_timeout);
+    c->incident_window = 72 * 3600;
+    c->retention = 30 * 86400;
+    c->near_duplicate_threshold = 10;
+    get_int(e, root, c->path, "incident_window", 3600, 30 * 86400, &c->incident_window);
+    get_int(e, root, c->path, "retention", 86400, 3650 * 86400, &c->retention);
+    get_int(e, root, c->path, "near_duplicate_threshold", 0, 32, &c->near_duplicate_threshold);
+    if (c->retention < c->incident_window)
+        cfg_error(e, config_setting_get_member(root, "retention"), c->path,
+                  "'retention' (%d) must not be shorter than 'incident_window' (%d)",
+                  c->retention, c->incident_window);
+    c->feed_down_after = 3600;
+    get_int(e, root, c->path, "feed_down_after", 0, 30 * 86400, &c->feed_down_after);
 }
 
 /* libconfig 1.5 (Debian 12) glues include_dir in front of every @include,
@@ -360,6 +489,23 @@ static char *config_text(const char *path, char *err, size_t errlen)
     return sbuf_steal(&out);
 }
 
+/* ruleset_new names the main file "(config)" (libconfig knows no name for
+ * text read from a string) and line 0 when there is none, as for a missing
+ * 'groups': put the file's path there, and leave out a line of 0. */
+static void add_rules_error(struct cfg_errors *e, const char *path, const char *msg)
+{
+    static const char anon[] = "(config):";
+    if (strncmp(msg, anon, sizeof anon - 1) == 0) {
+        msg += sizeof anon - 1;
+        sbuf_puts(&e->text, path);
+        if (strncmp(msg, "0: ", 3) == 0)
+            msg++;
+        else
+            sbuf_putc(&e->text, ':');
+    }
+    sbuf_puts(&e->text, msg);
+}
+
 struct config *config_load(const char *path, char *err, size_t errlen)
 {
     struct config *c = xcalloc(1, sizeof *c);
@@ -382,9 +528,9 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     if (e.count == 0) {
         char rerr[1024];
         c->rules = ruleset_new(&cf, rerr, sizeof rerr);
-        if (!c->rules) {   /* already "file:line: message" */
+        if (!c->rules) {
             e.count++;
-            sbuf_puts(&e.text, rerr);
+            add_rules_error(&e, path, rerr);
         }
     }
     if (e.count) {
@@ -414,8 +560,15 @@ void config_free(struct config *c)
         free(c->feeds[i].url);
     }
     for (size_t i = 0; i < c->n_sinks; i++) {
-        free(c->sinks[i].name);
-        free(c->sinks[i].url);
+        struct sink_conf *k = &c->sinks[i];
+        free(k->name);
+        free(k->url);
+        free(k->secret);
+        free(k->chat_id);
+        for (size_t j = 0; j < k->n_include_tags; j++)
+            free(k->include_tags[j]);
+        for (size_t j = 0; j < k->n_exclude_tags; j++)
+            free(k->exclude_tags[j]);
     }
     free(c->feeds);
     free(c->sinks);
@@ -423,9 +576,4 @@ void config_free(struct config *c)
     free(c->state_dir);
     free(c->path);
     free(c);
-}
-
-const char *sink_type_name(enum sink_type t)
-{
-    return t == SINK_WEBHOOK ? "webhook" : "journald";
 }

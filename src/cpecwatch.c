@@ -31,7 +31,9 @@ static void usage(FILE *out)
           "  parse FILE...                   parsed items as JSON lines (- reads stdin)\n"
           "  match -c FILE FEEDFILE...       rules, extraction and incidents as JSON lines\n"
           "  status [-c FILE] [-s DIR]       feed health and outbox from the state database\n"
-          "  send-test [-c FILE] SINK        send a test alert through one sink\n",
+          "  send-test [-c FILE] SINK        send a test alert through one sink, show the answer\n"
+          "  redeliver [-c FILE] [-s DIR] [SINK [ALERT-ID]]\n"
+          "                                  put dead letters back in the outbox (all by default)\n",
           out);
 }
 
@@ -182,6 +184,33 @@ static json_t *match_line(const char *file, const struct feed_item *it, const st
                      "duplicate", v->duplicate, "update", v->update);
 }
 
+/* One entry of a match run. Entries are judged in the order of their
+ * publication (so a replay of old feeds groups as live polling did) and
+ * printed in file and document order. */
+struct match_entry {
+    size_t doc, item;
+    int64_t time;          /* publication, or the run's start when undated */
+    struct verdict v;
+};
+
+static int entry_by_time(const void *a, const void *b)
+{
+    const struct match_entry *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    if (x->doc != y->doc)
+        return x->doc < y->doc ? -1 : 1;
+    return (x->item > y->item) - (x->item < y->item);
+}
+
+static int entry_by_place(const void *a, const void *b)
+{
+    const struct match_entry *x = a, *y = b;
+    if (x->doc != y->doc)
+        return x->doc < y->doc ? -1 : 1;
+    return (x->item > y->item) - (x->item < y->item);
+}
+
 static int cmd_match(int argc, char **argv)
 {
     const char *config = NULL;
@@ -194,32 +223,46 @@ static int cmd_match(int argc, char **argv)
     if (!cfg)
         return EXIT_USAGE;
     int status = 0;
-    for (int i = first; i < argc; i++) {
-        struct feed_doc doc = {0};
-        if (parse_one(argv[i], &doc) < 0) {
+    size_t n_docs = (size_t)(argc - first), n_entries = 0;
+    struct feed_doc *docs = xcalloc(n_docs, sizeof *docs);
+    char **names = xcalloc(n_docs, sizeof *names);
+    for (size_t i = 0; i < n_docs; i++) {
+        names[i] = xstrdup(argv[first + (int)i]);
+        if (parse_one(argv[first + (int)i], &docs[i]) < 0)
             status = 1;
-            continue;
-        }
-        char *name = xstrdup(argv[i]);
-        const char *feed = basename(name);
-        for (size_t j = 0; j < doc.n_items; j++) {
-            struct verdict v;
-            incident_judge(cfg->rules, feed, &doc.items[j], &v);
-            print_json_line(match_line(argv[i], &doc.items[j], &v));
-        }
-        free(name);
-        feed_doc_free(&doc);
+        n_entries += docs[i].n_items;
     }
+    struct match_entry *e = xcalloc(n_entries ? n_entries : 1, sizeof *e);
+    int64_t start = now_wall();
+    size_t k = 0;
+    for (size_t i = 0; i < n_docs; i++)
+        for (size_t j = 0; j < docs[i].n_items; j++) {
+            int64_t t = docs[i].items[j].published;
+            e[k++] = (struct match_entry){ .doc = i, .item = j, .time = t != DATE_NONE ? t : start };
+        }
+    const struct incident_params params = {
+        .window = cfg->incident_window,
+        .retention = cfg->retention,
+        .near_threshold = cfg->near_duplicate_threshold,
+    };
+    struct incident_book *book = incident_book_new(&params);
+    qsort(e, n_entries, sizeof *e, entry_by_time);
+    for (size_t i = 0; i < n_entries; i++)
+        incident_judge(book, cfg->rules, basename(names[e[i].doc]), &docs[e[i].doc].items[e[i].item],
+                       e[i].time, &e[i].v);
+    qsort(e, n_entries, sizeof *e, entry_by_place);
+    for (size_t i = 0; i < n_entries; i++)
+        print_json_line(match_line(argv[first + (int)e[i].doc], &docs[e[i].doc].items[e[i].item], &e[i].v));
+    incident_book_free(book);
+    free(e);
+    for (size_t i = 0; i < n_docs; i++) {
+        feed_doc_free(&docs[i]);
+        free(names[i]);
+    }
+    free(docs);
+    free(names);
     config_free(cfg);
     return status;
-}
-
-/* Where a webhook URL came from a file it is a secret: show the host only. */
-static void print_url_redacted(const char *url)
-{
-    const char *host = strstr(url, "://");
-    host = host ? host + 3 : url;
-    printf("%.*s://%.*s/…", (int)strcspn(url, ":"), url, (int)strcspn(host, "/?#"), host);
 }
 
 static int cmd_check(int argc, char **argv)
@@ -240,14 +283,41 @@ static int cmd_check(int argc, char **argv)
     for (size_t i = 0; i < cfg->n_sinks; i++) {
         const struct sink_conf *k = &cfg->sinks[i];
         printf("  %-20s %-8s from %-8s ", k->name, sink_type_name(k->type), severity_name(k->min_severity));
-        if (k->url)
-            print_url_redacted(k->url);
+        if (k->url) {   /* the path may hold a token: the host only */
+            char shown[512];
+            sink_redact_url(k->url, shown, sizeof shown);
+            fputs(shown, stdout);
+        }
         putchar('\n');
     }
     printf("rules: %zu rules over %zu term groups, %zu places in the gazetteer\n",
            ruleset_n_rules(cfg->rules), ruleset_n_groups(cfg->rules), ruleset_n_places(cfg->rules));
     config_free(cfg);
     return 0;
+}
+
+/* The state database of cfg (or of state_dir), opened; NULL after saying why. */
+static struct store *open_state(const struct config *cfg, const char *state_dir, char *path, size_t len)
+{
+    char err[1024];
+    snprintf(path, len, "%s/cpecwatch.db", state_dir ? state_dir : cfg->state_dir);
+    if (access(path, R_OK) < 0) {
+        fprintf(stderr, "cpecwatch: %s: %s (has cpecwatchd run yet?)\n", path, strerror(errno));
+        return NULL;
+    }
+    struct store *st = store_open(path, err, sizeof err);
+    if (!st)
+        fprintf(stderr, "cpecwatch: %s\n", err);
+    return st;
+}
+
+static void print_dead_letter(const struct store_dead *d, void *ctx)
+{
+    char when[DATE_RFC3339_LEN];
+    (void)ctx;
+    date_format(d->created, when);
+    printf("  %-20s %s  raised %s, %d attempts  error: %s\n", d->sink, d->key, when, d->attempts,
+           d->error ? d->error : "");
 }
 
 static int cmd_status(int argc, char **argv)
@@ -261,19 +331,13 @@ static int cmd_status(int argc, char **argv)
     struct config *cfg = load_config(config);
     if (!cfg)
         return EXIT_USAGE;
-    char path[4096], err[1024];
-    snprintf(path, sizeof path, "%s/cpecwatch.db", state_dir ? state_dir : cfg->state_dir);
-    struct store *st = NULL;
+    char path[4096];
+    struct store *st = open_state(cfg, state_dir, path, sizeof path);
     int status = 0;
-    if (access(path, R_OK) < 0) {
-        fprintf(stderr, "cpecwatch: %s: %s (has cpecwatchd run yet?)\n", path, strerror(errno));
-        status = 1;
-        goto out;
-    }
-    st = store_open(path, err, sizeof err);
     struct store_stats s;
     if (!st || store_stats(st, &s) < 0) {
-        fprintf(stderr, "cpecwatch: %s\n", st ? store_error(st) : err);
+        if (st)
+            fprintf(stderr, "cpecwatch: %s\n", store_error(st));
         status = 1;
         goto out;
     }
@@ -290,49 +354,102 @@ static int cmd_status(int argc, char **argv)
                f.last_error ? "  error: " : "", f.last_error ? f.last_error : "");
         store_feed_clear(&f);
     }
+    if (s.dead > 0) {
+        puts("dead letters (cpecwatch redeliver sends them again):");
+        if (store_dead_letters(st, print_dead_letter, NULL) < 0)
+            status = 1;
+    }
 out:
     store_close(st);
     config_free(cfg);
     return status;
 }
 
+static int cmd_redeliver(int argc, char **argv)
+{
+    const char *config = DEFAULT_CONFIG, *state_dir = NULL;
+    int first = common_options(argc, argv, &config, &state_dir);
+    if (first < 0 || argc - first > 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *sink = first < argc ? argv[first] : NULL, *key = first + 1 < argc ? argv[first + 1] : NULL;
+    struct config *cfg = load_config(config);
+    if (!cfg)
+        return EXIT_USAGE;
+    char path[4096];
+    struct store *st = open_state(cfg, state_dir, path, sizeof path);
+    int n = st ? store_redeliver(st, sink, key, now_wall()) : -1;
+    if (st && n < 0)
+        fprintf(stderr, "cpecwatch: %s\n", store_error(st));
+    else if (n >= 0)
+        printf("%d dead letter%s back in the outbox\n", n, n == 1 ? "" : "s");
+    store_close(st);
+    config_free(cfg);
+    return n < 0;
+}
+
 struct send_test_ctx {
     sd_event *ev;
+    const struct sink_conf *sink;
     int status;
 };
 
+/* Print the receiver's answer: status and (the start of) its body, with
+ * anything of the sink's secrets scrubbed. */
 static void on_test_sent(const struct http_response *r, void *userdata)
 {
     struct send_test_ctx *c = userdata;
     enum delivery_outcome o = sink_judge_http(r->curl_code, r->status);
-    if (o == DELIVERY_DONE)
-        printf("delivered (HTTP %ld)\n", r->status);
-    else if (r->curl_code)
-        fprintf(stderr, "cpecwatch: not delivered: %s\n", r->error);
+    char answer[1024];
+    if (r->curl_code)
+        snprintf(answer, sizeof answer, "%s", r->error);
     else
-        fprintf(stderr, "cpecwatch: not delivered: HTTP status %ld\n", r->status);
+        snprintf(answer, sizeof answer, "HTTP %ld%s%.*s", r->status, r->body_len ? ": " : "",
+                 (int)strcspn(r->body, "\r\n"), r->body);
+    sink_scrub(c->sink, answer);
+    if (o == DELIVERY_DONE)
+        printf("delivered; the receiver answered %s\n", answer);
+    else
+        fprintf(stderr, "cpecwatch: not delivered (%s); the receiver answered %s\n",
+                o == DELIVERY_PERMANENT ? "refused" : "try again later", answer);
     c->status = o == DELIVERY_DONE ? 0 : 1;
     sd_event_exit(c->ev, 0);
 }
 
-static int send_webhook(const struct sink_conf *k, const char *payload)
+static int send_http(const struct sink_conf *k, const json_t *alert)
 {
-    struct send_test_ctx c = { .status = 1 };
-    char err[256];
+    struct send_test_ctx c = { .sink = k, .status = 1 };
+    struct sink_request req;
+    char err[256], shown[512];
     struct http *h = NULL;
-    if (sd_event_new(&c.ev) < 0)
-        return 1;
-    h = http_new(c.ev, "cpecwatch/" CPECWATCH_VERSION, err, sizeof err);
-    const struct http_request req = {
-        .url = k->url, .body = payload, .max_bytes = 65536,
-        .timeout_ms = k->timeout * 1000L, .connect_timeout_ms = k->timeout * 1000L,
-    };
-    if (!h || http_start(h, &req, on_test_sent, &c, err, sizeof err) < 0)
+    char *payload = alert_dump(alert);
+    int r = sink_prepare(k, alert, payload, 1, now_wall(), &req, err, sizeof err);
+    free(payload);
+    if (r < 0) {
         fprintf(stderr, "cpecwatch: %s\n", err);
-    else
+        return 1;
+    }
+    sink_redact_url(req.url, shown, sizeof shown);
+    printf("sending a test alert to %s (%s)\n", shown, sink_type_name(k->type));
+    fflush(stdout);
+    if (sd_event_new(&c.ev) < 0)
+        goto out;
+    h = http_new(c.ev, "cpecwatch/" CPECWATCH_VERSION, err, sizeof err);
+    const struct http_request hr = {
+        .url = req.url, .body = req.body, .headers = (const char *const *)req.headers,
+        .max_bytes = SINK_MAX_ANSWER, .timeout_ms = k->timeout * 1000L,
+        .connect_timeout_ms = k->timeout * 1000L,
+    };
+    if (!h || http_start(h, &hr, on_test_sent, &c, err, sizeof err) < 0) {
+        sink_scrub(k, err);
+        fprintf(stderr, "cpecwatch: %s\n", err);
+    } else
         sd_event_loop(c.ev);
+out:
     http_free(h);
     sd_event_unref(c.ev);
+    sink_request_clear(&req);
     return c.status;
 }
 
@@ -373,9 +490,7 @@ static int cmd_send_test(int argc, char **argv)
         else
             puts("delivered to journald");
     } else {
-        char *payload = alert_dump(alert);
-        status = send_webhook(k, payload);
-        free(payload);
+        status = send_http(k, alert);
     }
     json_decref(alert);
 out:
@@ -390,7 +505,7 @@ int main(int argc, char **argv)
         int (*run)(int argc, char **argv);
     } commands[] = {
         { "check", cmd_check }, { "match", cmd_match }, { "parse", cmd_parse },
-        { "send-test", cmd_send_test }, { "status", cmd_status },
+        { "redeliver", cmd_redeliver }, { "send-test", cmd_send_test }, { "status", cmd_status },
     };
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);

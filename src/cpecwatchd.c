@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -171,6 +172,12 @@ static int daemon_open_store(struct daemon *d, const struct options *o)
     else {
         if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
             log_error("state directory %s: %s", dir, strerror(errno));
+            return -1;
+        }
+        /* SQLite would open a read-only database read-only and fail later,
+         * on the first alert: refuse now, saying why. */
+        if (access(dir, W_OK) < 0) {
+            log_error("state directory %s is not writable: %s", dir, strerror(errno));
             return -1;
         }
         snprintf(path, sizeof path, "%s/cpecwatch.db", dir);

@@ -66,8 +66,13 @@ static int64_t civil_to_time(const struct civil *c)
         c->sec < 0 || c->sec > 60 || c->offset < -18 * 3600 || c->offset > 18 * 3600)
         return DATE_NONE;
     int sec = c->sec == 60 ? 59 : c->sec;
-    return days_from_civil(c->year, c->month, c->day) * 86400 +
-           c->hour * 3600 + c->min * 60 + sec - c->offset;
+    int64_t t = days_from_civil(c->year, c->month, c->day) * 86400 +
+                c->hour * 3600 + c->min * 60 + sec - c->offset;
+    /* The offset must not carry the instant out of years 1-9999 (UTC), or
+     * date_format's output would not parse back (tests/fuzz/fuzz_date). */
+    if (t < days_from_civil(1, 1, 1) * 86400 || t >= days_from_civil(10000, 1, 1) * 86400)
+        return DATE_NONE;
+    return t;
 }
 
 /* Read exactly n digits (n <= 9). */

@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -39,90 +41,139 @@ struct cue {
     unsigned dir;
 };
 
+/* Sorted by phrase (bytes), searched by first word. */
 static const struct cue cues[] = {
-    {"killed", CUE_KILLED, DIR_BACK | DIR_FWD},
     {"dead", CUE_KILLED, DIR_BACK},
-    {"died", CUE_KILLED, DIR_BACK},
     {"deaths", CUE_KILLED, DIR_BACK},
-    {"perished", CUE_KILLED, DIR_BACK},
-    {"lost their lives", CUE_KILLED, DIR_BACK},
-    {"lost their life", CUE_KILLED, DIR_BACK},
+    {"died", CUE_KILLED, DIR_BACK},
+    {"fatalities", CUE_KILLED, DIR_BACK},
+    {"hurt", CUE_INJURED, DIR_BACK},
+    {"injured", CUE_INJURED, DIR_BACK | DIR_FWD},
+    {"injures", CUE_INJURED, DIR_FWD},
+    {"injuries", CUE_INJURED, DIR_BACK},
+    {"injuring", CUE_INJURED, DIR_FWD},
+    {"kill", CUE_KILLED, DIR_FWD},
+    {"killed", CUE_KILLED, DIR_BACK | DIR_FWD},
     {"killing", CUE_KILLED, DIR_FWD},
     {"kills", CUE_KILLED, DIR_FWD},
-    {"kill", CUE_KILLED, DIR_FWD},
+    {"lost their life", CUE_KILLED, DIR_BACK},
+    {"lost their lives", CUE_KILLED, DIR_BACK},
+    {"martyred", CUE_KILLED, DIR_BACK},
+    {"perished", CUE_KILLED, DIR_BACK},
+    {"slain", CUE_KILLED, DIR_BACK},
     {"toll", CUE_KILLED, DIR_TOLL},
-    {"جاں بحق", CUE_KILLED, DIR_BACK},
-    {"جان بحق", CUE_KILLED, DIR_BACK},
-    {"ہلاک", CUE_KILLED, DIR_BACK},
-    {"شہید", CUE_KILLED, DIR_BACK},
-    {"تعداد", CUE_KILLED, DIR_TOLL},
-    {"injured", CUE_INJURED, DIR_BACK | DIR_FWD},
     {"wounded", CUE_INJURED, DIR_BACK | DIR_FWD},
-    {"hurt", CUE_INJURED, DIR_BACK},
-    {"injuries", CUE_INJURED, DIR_BACK},
     {"wounding", CUE_INJURED, DIR_FWD},
-    {"injuring", CUE_INJURED, DIR_FWD},
+    {"تعداد", CUE_KILLED, DIR_TOLL},
+    {"جان بحق", CUE_KILLED, DIR_BACK},
+    {"جاں بحق", CUE_KILLED, DIR_BACK},
     {"زخمی", CUE_INJURED, DIR_BACK},
+    {"شہید", CUE_KILLED, DIR_BACK},
+    {"ہلاک", CUE_KILLED, DIR_BACK},
 };
 
-/* Tokens that end a noun phrase: a number beyond them belongs elsewhere. */
+/* Tokens that end a noun phrase: a number beyond them belongs elsewhere.
+ * This and the other word tables are sorted (bytes) for bsearch. */
 static const char *const stop_words[] = {
-    "among", "including", "which", "who", "that", "in", "on", "after", "when", "as",
-    "while", "since", "before", "near", "from", "but",
-    "سمیت", "میں", "بعد",
+    "after", "among", "as", "before", "but", "from",
+    "in", "including", "near", "on", "since", "that",
+    "when", "which", "while", "who", "بعد", "سمیت",
+    "میں",
 };
 
 /* Nouns for attackers: their deaths are not part of the toll. */
 static const char *const attacker_words[] = {
-    "militant", "militants", "attacker", "attackers", "assailant", "assailants",
-    "gunman", "gunmen", "terrorist", "terrorists", "bomber", "bombers", "insurgent",
-    "insurgents", "hijacker", "hijackers", "kidnapper", "kidnappers", "fighters",
-    "آور", "دہشت", "عسکریت", "شدت",
+    "assailant", "assailants", "attacker", "attackers", "bomber", "bombers",
+    "fighters", "gunman", "gunmen", "hijacker", "hijackers", "insurgent",
+    "insurgents", "kidnapper", "kidnappers", "militant", "militants", "terrorist",
+    "terrorists", "آور", "دہشت", "شدت", "عسکریت",
 };
 
 struct numword {
     const char *word;
     int value;
+    bool tens;
 };
 
-static const struct numword units[] = {
-    {"zero", 0}, {"one", 1}, {"two", 2}, {"three", 3}, {"four", 4}, {"five", 5},
-    {"six", 6}, {"seven", 7}, {"eight", 8}, {"nine", 9}, {"ten", 10}, {"eleven", 11},
-    {"twelve", 12}, {"thirteen", 13}, {"fourteen", 14}, {"fifteen", 15},
-    {"sixteen", 16}, {"seventeen", 17}, {"eighteen", 18}, {"nineteen", 19},
-    {"ایک", 1}, {"دو", 2}, {"تین", 3}, {"چار", 4}, {"پانچ", 5}, {"چھ", 6},
-    {"سات", 7}, {"آٹھ", 8}, {"نو", 9}, {"دس", 10}, {"گیارہ", 11}, {"بارہ", 12},
-    {"تیرہ", 13}, {"چودہ", 14}, {"پندرہ", 15}, {"سولہ", 16}, {"سترہ", 17},
-    {"اٹھارہ", 18}, {"انیس", 19}, {"بیس", 20},
+/* Number words, sorted (bytes); 'tens' may take a unit: "twenty one". */
+static const struct numword numwords[] = {
+    {"eight", 8, false}, {"eighteen", 18, false}, {"eighty", 80, true}, {"eleven", 11, false},
+    {"fifteen", 15, false}, {"fifty", 50, true}, {"five", 5, false}, {"forty", 40, true},
+    {"four", 4, false}, {"fourteen", 14, false}, {"nine", 9, false}, {"nineteen", 19, false},
+    {"ninety", 90, true}, {"one", 1, false}, {"seven", 7, false}, {"seventeen", 17, false},
+    {"seventy", 70, true}, {"six", 6, false}, {"sixteen", 16, false}, {"sixty", 60, true},
+    {"ten", 10, false}, {"thirteen", 13, false}, {"thirty", 30, true}, {"three", 3, false},
+    {"twelve", 12, false}, {"twenty", 20, true}, {"two", 2, false}, {"zero", 0, false},
+    {"آٹھ", 8, false}, {"انیس", 19, false}, {"اٹھارہ", 18, false}, {"ایک", 1, false},
+    {"بارہ", 12, false}, {"بیس", 20, false}, {"تیرہ", 13, false}, {"تین", 3, false},
+    {"دس", 10, false}, {"دو", 2, false}, {"سات", 7, false}, {"سترہ", 17, false},
+    {"سولہ", 16, false}, {"نو", 9, false}, {"پانچ", 5, false}, {"پندرہ", 15, false},
+    {"چار", 4, false}, {"چودہ", 14, false}, {"چھ", 6, false}, {"گیارہ", 11, false},
 };
 
-static const struct numword tens[] = {
-    {"twenty", 20}, {"thirty", 30}, {"forty", 40}, {"fifty", 50},
-    {"sixty", 60}, {"seventy", 70}, {"eighty", 80}, {"ninety", 90},
+/* Singular nouns for one person: "Chinese national wounded" and "their
+ * driver" each count one victim. */
+static const char *const person_words[] = {
+    "bodyguard", "boy", "chauffeur", "child", "citizen", "civilian",
+    "colleague", "commander", "companion", "constable", "contractor", "cook",
+    "daughter", "driver", "employee", "engineer", "escort", "executive",
+    "expert", "friend", "girl", "guard", "husband", "interpreter",
+    "journalist", "laborer", "labourer", "man", "manager", "national",
+    "officer", "official", "passenger", "pedestrian", "policeman", "policewoman",
+    "resident", "sailor", "soldier", "son", "student", "supervisor",
+    "teacher", "technician", "translator", "watchman", "wife", "woman",
+    "worker", "ساتھی", "محافظ", "ڈرائیور", "گارڈ",
+};
+
+/* Words between a singular subject and its participle ("was shot dead"). */
+static const char *const auxiliaries[] = {
+    "allegedly", "also", "badly", "been", "being", "critically",
+    "fatally", "had", "has", "is", "later", "reported",
+    "reportedly", "seriously", "severely", "shot", "was",
+};
+
+static const char *const possessives[] = {
+    "her", "his", "its", "their",
 };
 
 static bool tok_is(struct tok t, const char *w)
 {
-    size_t n = strlen(w);
-    return t.n == n && memcmp(t.s, w, n) == 0;
+    return t.n > 0 && t.s[0] == w[0] && strlen(w) == t.n && memcmp(t.s, w, t.n) == 0;
 }
 
-static bool tok_in(struct tok t, const char *const *list, size_t n)
+/* Byte order of a token against the first word of w (up to a space or the
+ * end), as strcmp() would order them. */
+static int tok_cmp(struct tok t, const char *w)
 {
-    for (size_t i = 0; i < n; i++)
-        if (tok_is(t, list[i]))
-            return true;
-    return false;
+    size_t k = 0;
+    for (; k < t.n && w[k] && w[k] != ' '; k++)
+        if (t.s[k] != w[k])
+            return (unsigned char)t.s[k] - (unsigned char)w[k];
+    bool tok_end = k == t.n, word_end = !w[k] || w[k] == ' ';
+    return tok_end && word_end ? 0 : tok_end ? -1 : 1;
+}
+
+static int word_cmp(const void *key, const void *elem)
+{
+    return tok_cmp(*(const struct tok *)key, *(const char *const *)elem);
+}
+
+static bool tok_in(struct tok t, const char *const *sorted, size_t n)
+{
+    return bsearch(&t, sorted, n, sizeof *sorted, word_cmp) != NULL;
 }
 
 #define TOK_IN(t, list) tok_in(t, list, sizeof list / sizeof list[0])
 
-static int numword_value(struct tok t, const struct numword *tab, size_t n)
+static int numword_cmp(const void *key, const void *elem)
 {
-    for (size_t i = 0; i < n; i++)
-        if (tok_is(t, tab[i].word))
-            return tab[i].value;
-    return -1;
+    return tok_cmp(*(const struct tok *)key, ((const struct numword *)elem)->word);
+}
+
+static const struct numword *numword_find(struct tok t)
+{
+    return bsearch(&t, numwords, sizeof numwords / sizeof numwords[0], sizeof numwords[0],
+                   numword_cmp);
 }
 
 /* Whole ASCII-digit token of at most 6 digits, else -1. */
@@ -157,14 +208,16 @@ static int parse_number(const struct tok *t, size_t nt, size_t i, size_t *len)
         return 0;
     } else if (tok_is(t[i], "a") && i + 1 < nt && tok_is(t[i + 1], "dozen")) {
         v = 1;
-    } else if ((v = numword_value(t[i], tens, sizeof tens / sizeof tens[0])) >= 0) {
-        int u = i + 1 < nt ? numword_value(t[i + 1], units, sizeof units / sizeof units[0]) : -1;
-        if (u >= 1 && u <= 9) {
-            v += u;
+    } else {
+        const struct numword *w = numword_find(t[i]);
+        if (!w)
+            return -1;
+        v = w->value;
+        const struct numword *u = w->tens && i + 1 < nt ? numword_find(t[i + 1]) : NULL;
+        if (u && !u->tens && u->value >= 1 && u->value <= 9) {
+            v += u->value;
             *len = 2;
         }
-    } else if ((v = numword_value(t[i], units, sizeof units / sizeof units[0])) < 0) {
-        return -1;
     }
     size_t j = i + *len;
     if (j < nt && tok_is(t[j], "hundred")) {
@@ -195,36 +248,73 @@ static size_t phrase_at(const struct tok *t, size_t nt, size_t i, const char *ph
     return k;
 }
 
-static const struct cue *cue_at(const struct tok *t, size_t nt, size_t i, size_t *len)
+/* The tokens of one text and what each one is, worked out once. */
+struct sent {
+    const struct tok *t;
+    size_t nt;
+    int val[MAX_TOKENS];         /* value of the number covering the token, or -1 */
+    long owner[MAX_TOKENS];      /* first token of that number, or -1 */
+    short cue[MAX_TOKENS];       /* index in cues[] of the cue starting here, or -1 */
+    unsigned char cue_len[MAX_TOKENS];
+};
+
+static int cue_cmp(const void *key, const void *elem)
 {
-    for (size_t c = 0; c < sizeof cues / sizeof cues[0]; c++)
-        if ((*len = phrase_at(t, nt, i, cues[c].phrase)) > 0)
-            return &cues[c];
-    return NULL;
+    return tok_cmp(*(const struct tok *)key, ((const struct cue *)elem)->phrase);
 }
 
-static bool is_barrier(const struct tok *t, size_t nt, size_t i)
+/* The cue starting at each token: cues whose first word is the token are
+ * adjacent in the sorted table; the first whose whole phrase matches wins. */
+static bool find_cues(struct sent *s)
 {
-    size_t len;
-    return TOK_IN(t[i], stop_words) || cue_at(t, nt, i, &len) != NULL;
+    const size_t n_cues = sizeof cues / sizeof cues[0];
+    bool any = false;
+    for (size_t i = 0; i < s->nt; i++) {
+        s->cue[i] = -1;
+        /* cues are English (a-z) or Urdu (lead bytes 0xD8-0xDB): numbers
+         * and Chinese are skipped without a search */
+        unsigned char b = (unsigned char)s->t[i].s[0];
+        if (!(b >= 'a' && b <= 'z') && !(b >= 0xD8 && b <= 0xDB))
+            continue;
+        const struct cue *c = bsearch(&s->t[i], cues, n_cues, sizeof cues[0], cue_cmp);
+        if (!c)
+            continue;
+        while (c > cues && cue_cmp(&s->t[i], c - 1) == 0)
+            c--;
+        for (; c < cues + n_cues && cue_cmp(&s->t[i], c) == 0; c++) {
+            size_t len = phrase_at(s->t, s->nt, i, c->phrase);
+            if (len) {
+                s->cue[i] = (short)(c - cues);
+                s->cue_len[i] = (unsigned char)len;
+                any = true;
+                break;
+            }
+        }
+    }
+    return any;
+}
+
+static bool is_barrier(const struct sent *s, size_t i)
+{
+    return s->cue[i] >= 0 || TOK_IN(s->t[i], stop_words);
 }
 
 /* Map each token to the start of the number span covering it (or -1). */
-static void number_spans(const struct tok *t, size_t nt, int *val, long *owner)
+static void number_spans(struct sent *s)
 {
-    for (size_t i = 0; i < nt; i++)
-        owner[i] = -1;
-    for (size_t i = 0; i < nt;) {
+    for (size_t i = 0; i < s->nt; i++)
+        s->owner[i] = -1;
+    for (size_t i = 0; i < s->nt;) {
         size_t len;
-        int v = parse_number(t, nt, i, &len);
+        int v = parse_number(s->t, s->nt, i, &len);
         if (v < 0) {
-            val[i] = -1;
+            s->val[i] = -1;
             i++;
             continue;
         }
         for (size_t k = 0; k < len; k++) {
-            owner[i + k] = (long)i;
-            val[i + k] = v;
+            s->owner[i + k] = (long)i;
+            s->val[i + k] = v;
         }
         i += len;
     }
@@ -235,24 +325,111 @@ static bool is_and(struct tok t)
     return tok_is(t, "and") || tok_is(t, "اور");
 }
 
+/* A possessive before a singular person noun, within two tokens. */
+static bool possessive_single(const struct sent *s, size_t i)
+{
+    if (!TOK_IN(s->t[i], possessives))
+        return false;
+    for (size_t k = i + 1; k < s->nt && k <= i + 2; k++)
+        if (TOK_IN(s->t[k], person_words))
+            return true;
+    return false;
+}
+
+/* One victim named without a numeral, read backwards from token i: an
+ * article ("and a navy sailor"), "their driver", Urdu "ان کا ڈرائیور"
+ * ("their driver", masculine singular), or a singular person noun right
+ * after "and". Returns its first token, or -1. */
+static long single_back(const struct sent *s, long i)
+{
+    const struct tok *t = s->t;
+    if (tok_is(t[i], "a") || tok_is(t[i], "an") || possessive_single(s, (size_t)i))
+        return i;
+    /* a bare singular noun joined by "and": "پانچ چینی شہری اور ڈرائیور" */
+    if (i > 0 && is_and(t[i - 1]) && TOK_IN(t[i], person_words))
+        return i;
+    if (i > 0 && tok_is(t[i], "کا") && (tok_is(t[i - 1], "ان") || tok_is(t[i - 1], "اس")))
+        return i - 1;
+    return -1;
+}
+
+/* Attackers named within three tokens after position from. */
+static bool attackers_after(const struct sent *s, size_t from)
+{
+    for (size_t k = from; k < s->nt && k < from + 3; k++)
+        if (TOK_IN(s->t[k], attacker_words))
+            return true;
+    return false;
+}
+
+/* Victims joined at token i ("and 2 policemen", "and their driver", "with
+ * a guard"): their number, or -1. */
+static int conjunct_at(const struct sent *s, size_t i)
+{
+    if (i >= s->nt)
+        return -1;
+    if (s->owner[i] == (long)i) {
+        size_t j = i;
+        while (j < s->nt && s->owner[j] == (long)i)
+            j++;
+        return attackers_after(s, j) ? -1 : s->val[i];
+    }
+    if (tok_is(s->t[i], "a") || tok_is(s->t[i], "an") || possessive_single(s, i))
+        return 1;
+    return -1;
+}
+
+/* "Chinese national wounded", "a police officer was shot dead": a singular
+ * person noun as the subject of cue c counts one, unless a numeral or an
+ * attacker word qualifies it. */
+static int singular_subject(const struct sent *s, size_t c)
+{
+    long i = (long)c - 1;
+    while (i >= 0 && TOK_IN(s->t[i], auxiliaries))
+        i--;
+    if (i < 0 || !TOK_IN(s->t[i], person_words))
+        return -1;
+    if (i > 0 && (s->owner[i - 1] >= 0 || TOK_IN(s->t[i - 1], attacker_words)))
+        return -1;
+    return 1;
+}
+
+/* "Five people, including three Chinese engineers, were injured": at
+ * "including" (token i) the figure found so far is part of the one just
+ * before it. Returns that head figure, or -1. */
+static int head_before_including(const struct sent *s, long i, int part)
+{
+    if (!tok_is(s->t[i], "including"))
+        return -1;
+    for (long k = i - 1; k >= 0 && k >= i - 3; k--) {
+        if (s->owner[k] >= 0)
+            return s->val[k] >= part ? s->val[k] : -1;
+        if (TOK_IN(s->t[k], attacker_words) || is_barrier(s, (size_t)k))
+            return -1;
+    }
+    return -1;
+}
+
 /* Sum of the victim figures in the tokens before cue c. Figures are added
  * only when joined by "and" ("21 passengers and four soldiers killed" = 25;
- * "four workers and a sailor" = 5); "nine of them" and attackers are
- * skipped. A lone article ("a Chinese national was shot dead") gives 1 when
- * nothing else does. */
-static int scan_back(const struct tok *t, size_t nt, size_t c, const int *val, const long *owner)
+ * "four workers and a sailor" = 5; "five Chinese and their driver" = 6);
+ * "nine of them" and attackers are skipped. A lone article ("a Chinese
+ * national was shot dead") or a singular subject gives 1 when nothing else
+ * does. */
+static int scan_back(const struct sent *s, size_t c)
 {
+    const struct tok *t = s->t;
     int sum = -1, weak = -1;
     bool attackers = false, joined = false;
     size_t steps = 0;
     long i = (long)c - 1;
     while (i >= 0 && steps < BACK_WINDOW) {
-        bool article = tok_is(t[i], "a") || tok_is(t[i], "an");
-        if (article || owner[i] >= 0) {
-            long s = article ? i : owner[i];
-            bool partitive = !article && (size_t)i + 1 < nt && tok_is(t[i + 1], "of");
-            bool counted = !article || (s > 0 && is_and(t[s - 1]));
-            int v = article ? 1 : val[i];
+        long single = s->owner[i] >= 0 ? -1 : single_back(s, i);
+        if (single >= 0 || s->owner[i] >= 0) {
+            long st = single >= 0 ? single : s->owner[i];
+            bool partitive = single < 0 && (size_t)i + 1 < s->nt && tok_is(t[i + 1], "of");
+            bool counted = single < 0 || (st > 0 && is_and(t[st - 1]));
+            int v = single >= 0 ? 1 : s->val[i];
             if ((sum >= 0 || weak >= 0) && !joined)
                 break;
             bool victims = !attackers && !partitive;
@@ -261,12 +438,16 @@ static int scan_back(const struct tok *t, size_t nt, size_t c, const int *val, c
             else if (victims && counted && v <= EXTRACT_MAX_FIGURE - (sum < 0 ? 0 : sum))
                 sum = (sum < 0 ? 0 : sum) + v;
             attackers = joined = false;
-            i = s - 1;
+            i = st - 1;
             steps++;
             continue;
         }
-        if (is_barrier(t, nt, (size_t)i))
+        if (is_barrier(s, (size_t)i)) {
+            int head = sum >= 0 ? head_before_including(s, i, sum) : -1;
+            if (head >= 0)
+                sum = head;
             break;
+        }
         if (TOK_IN(t[i], attacker_words))
             attackers = true;
         if (is_and(t[i]))
@@ -274,25 +455,60 @@ static int scan_back(const struct tok *t, size_t nt, size_t c, const int *val, c
         i--;
         steps++;
     }
+    if (sum < 0 && weak < 0)
+        weak = singular_subject(s, c);
     return sum >= 0 ? sum : weak;
 }
 
-/* First figure within window tokens after position from, unless it counts
- * attackers ("killing 33 militants"). */
-static int scan_fwd(const struct tok *t, size_t nt, size_t from, size_t window,
-                    const int *val, const long *owner)
+static int add_figure(int sum, int v)
 {
-    for (size_t i = from; i < nt && i < from + window; i++) {
-        if (owner[i] >= 0) {
+    return v > EXTRACT_MAX_FIGURE - sum ? sum : sum + v;
+}
+
+/* First figure within window tokens after position from, unless it counts
+ * attackers ("killing 33 militants"), plus victims joined to it by "and"
+ * ("killing five Chinese engineers and their driver"). */
+static int scan_fwd(const struct sent *s, size_t from, size_t window)
+{
+    for (size_t i = from; i < s->nt && i < from + window; i++) {
+        if (s->owner[i] >= 0) {
+            int sum = conjunct_at(s, (size_t)s->owner[i]);
+            if (sum < 0)
+                return -1;
             size_t j = i;
-            while (j < nt && owner[j] == owner[i])
+            while (j < s->nt && s->owner[j] == s->owner[i])
                 j++;
-            for (size_t k = j; k < nt && k < j + 3; k++)
-                if (TOK_IN(t[k], attacker_words))
-                    return -1;
-            return val[i];
+            /* "... and N more": victims joined before the next barrier */
+            for (size_t k = j; k < s->nt && k < j + FWD_WINDOW; k++) {
+                if (s->owner[k] >= 0 || is_barrier(s, k))
+                    break;
+                if (!is_and(s->t[k]))
+                    continue;
+                int v = conjunct_at(s, k + 1);
+                if (v < 0)
+                    break;
+                sum = add_figure(sum, v);
+                if (s->owner[k + 1] < 0)
+                    break;     /* "and their driver" ends the list */
+                for (k++; k + 1 < s->nt && s->owner[k + 1] == s->owner[k]; k++)
+                    ;
+            }
+            return sum;
         }
-        if (is_barrier(t, nt, i))
+        if (is_barrier(s, i))
+            return -1;
+    }
+    return -1;
+}
+
+/* "Five Chinese nationals killed on Tuesday, along with their driver":
+ * victims added after the participle. */
+static int along_with(const struct sent *s, size_t from)
+{
+    for (size_t i = from; i + 1 < s->nt && i < from + TOLL_WINDOW; i++) {
+        if ((tok_is(s->t[i], "along") || tok_is(s->t[i], "together")) && tok_is(s->t[i + 1], "with"))
+            return conjunct_at(s, i + 2);
+        if (s->owner[i] >= 0 || s->cue[i] >= 0)
             return -1;
     }
     return -1;
@@ -304,25 +520,29 @@ static void keep_max(int *field, int v)
         *field = v;
 }
 
-static void extract_tokens(const struct tok *t, size_t nt, struct tolls *out)
+static void extract_tokens(struct sent *s, struct tolls *out)
 {
-    int val[MAX_TOKENS];
-    long owner[MAX_TOKENS];
-    number_spans(t, nt, val, owner);
-    for (size_t i = 0; i < nt; i++) {
-        size_t len;
-        const struct cue *c = cue_at(t, nt, i, &len);
-        if (!c)
+    if (!find_cues(s))
+        return;   /* most text: no casualty word, nothing to count */
+    number_spans(s);
+    for (size_t i = 0; i < s->nt; i++) {
+        if (s->cue[i] < 0)
             continue;
+        const struct cue *c = &cues[s->cue[i]];
+        size_t len = s->cue_len[i];
         int v = -1;
         /* "killed nine and wounded 20": the figure before "and" is the
          * previous verb's */
-        if ((c->dir & DIR_BACK) && !(i > 0 && is_and(t[i - 1])))
-            v = scan_back(t, nt, i, val, owner);
+        if ((c->dir & DIR_BACK) && !(i > 0 && is_and(s->t[i - 1]))) {
+            v = scan_back(s, i);
+            int more = v > 0 ? along_with(s, i + len) : -1;
+            if (more > 0)
+                v = add_figure(v, more);
+        }
         if (v < 0 && (c->dir & DIR_FWD))
-            v = scan_fwd(t, nt, i + len, FWD_WINDOW, val, owner);
+            v = scan_fwd(s, i + len, FWD_WINDOW);
         if (v < 0 && (c->dir & DIR_TOLL))
-            v = scan_fwd(t, nt, i + len, TOLL_WINDOW, val, owner);
+            v = scan_fwd(s, i + len, TOLL_WINDOW);
         keep_max(c->kind == CUE_KILLED ? &out->killed : &out->injured, v);
     }
 }
@@ -468,8 +688,19 @@ static int cjk_segment(const struct cps *c, size_t from, size_t to)
     return sum;
 }
 
+/* Does the token hold any Chinese cue? A byte search, before decoding. */
+static bool has_cjk_cue(const struct tok *tk)
+{
+    for (size_t w = 0; w < sizeof cjk_cues / sizeof cjk_cues[0]; w++)
+        if (memmem(tk->s, tk->n, cjk_cues[w].word, strlen(cjk_cues[w].word)))
+            return true;
+    return false;
+}
+
 static void extract_cjk(const struct tok *tk, struct tolls *out)
 {
+    if (!has_cjk_cue(tk))
+        return;
     struct cps c;
     decode(tk->s, tk->n, &c);
     size_t seg = 0;
@@ -499,19 +730,21 @@ struct tolls extract_tolls(const char *norm)
 {
     struct tolls out = {.killed = -1, .injured = -1};
     struct tok t[MAX_TOKENS];
-    size_t nt = 0;
-    for (const char *p = norm ? norm : ""; *p && nt < MAX_TOKENS;) {
+    struct sent s;    /* not zeroed: 30 kB a call; every array is filled before use */
+    s.t = t;
+    s.nt = 0;
+    for (const char *p = norm ? norm : ""; *p && s.nt < MAX_TOKENS;) {
         while (*p == ' ')
             p++;
         if (!*p)
             break;
         const char *e = strchr(p, ' ');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        t[nt++] = (struct tok){.s = p, .n = n};
+        t[s.nt++] = (struct tok){.s = p, .n = n};
         p += n;
     }
-    extract_tokens(t, nt, &out);
-    for (size_t i = 0; i < nt; i++)
+    extract_tokens(&s, &out);
+    for (size_t i = 0; i < s.nt; i++)
         if (has_cjk(t[i]))
             extract_cjk(&t[i], &out);
     return out;

@@ -1,15 +1,7 @@
-/* feed.c — feed documents to items. XML formats go through libxml2 after a
- * byte-level pre-pass; JSON Feed goes through jansson.
- *
- * Why a pre-pass: feeds routinely use HTML named entities (&nbsp; &rsquo;)
- * without declaring them, and libxml2's recover mode silently drops
- * undeclared entities. The pre-pass (outside CDATA, comments and processing
- * instructions) rewrites known HTML entities to numeric references, escapes
- * unknown ones and bare '&' so they survive as text, and removes the DOCTYPE.
- * Only entities declared in the internal subset with a plain literal value
- * (no '&', '%' or '<') are substituted, once, so no declaration can expand
- * into anything larger than itself: billion-laughs documents are inert, and
- * libxml2 never sees a DTD to load. */
+/* feed.c — feed documents to items. XML formats stream through the
+ * pre-pass (prepass.c) into libxml2's push parser, one piece at a time;
+ * each item is read and freed as soon as it is complete, so memory follows
+ * the largest item, not the document. JSON Feed goes through jansson. */
 #include "feed.h"
 
 #include <ctype.h>
@@ -23,324 +15,19 @@
 
 #include <jansson.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <libxml/uri.h>
 
 #include "date.h"
 #include "html.h"
+#include "prepass.h"
 #include "util.h"
 
-#define PRE_MAX_ENTITIES 64      /* internal-subset entities we keep */
-#define PRE_MAX_ENTITY_NAME 32
-#define PRE_MAX_ENTITY_VALUE 1024
 #define FIELD_MAX_BYTES (1u << 20)   /* one field's text is cut beyond this */
-
-/* ---- HTML named entities (HTML 4; XML's own five are left alone) ---- */
-
-struct html_entity {
-    const char *name;
-    unsigned code;
-};
-
-/* Sorted by strcmp for bsearch. */
-static const struct html_entity html_entities[] = {
-    {"AElig", 198}, {"Aacute", 193}, {"Acirc", 194}, {"Agrave", 192}, {"Alpha", 913},
-    {"Aring", 197}, {"Atilde", 195}, {"Auml", 196}, {"Beta", 914}, {"Ccedil", 199},
-    {"Chi", 935}, {"Dagger", 8225}, {"Delta", 916}, {"ETH", 208}, {"Eacute", 201},
-    {"Ecirc", 202}, {"Egrave", 200}, {"Epsilon", 917}, {"Eta", 919}, {"Euml", 203},
-    {"Gamma", 915}, {"Iacute", 205}, {"Icirc", 206}, {"Igrave", 204}, {"Iota", 921},
-    {"Iuml", 207}, {"Kappa", 922}, {"Lambda", 923}, {"Mu", 924}, {"Ntilde", 209}, {"Nu", 925},
-    {"OElig", 338}, {"Oacute", 211}, {"Ocirc", 212}, {"Ograve", 210}, {"Omega", 937},
-    {"Omicron", 927}, {"Oslash", 216}, {"Otilde", 213}, {"Ouml", 214}, {"Phi", 934},
-    {"Pi", 928}, {"Prime", 8243}, {"Psi", 936}, {"Rho", 929}, {"Scaron", 352}, {"Sigma", 931},
-    {"THORN", 222}, {"Tau", 932}, {"Theta", 920}, {"Uacute", 218}, {"Ucirc", 219},
-    {"Ugrave", 217}, {"Upsilon", 933}, {"Uuml", 220}, {"Xi", 926}, {"Yacute", 221},
-    {"Yuml", 376}, {"Zeta", 918}, {"aacute", 225}, {"acirc", 226}, {"acute", 180},
-    {"aelig", 230}, {"agrave", 224}, {"alefsym", 8501}, {"alpha", 945}, {"and", 8743},
-    {"ang", 8736}, {"aring", 229}, {"asymp", 8776}, {"atilde", 227}, {"auml", 228},
-    {"bdquo", 8222}, {"beta", 946}, {"brvbar", 166}, {"bull", 8226}, {"cap", 8745},
-    {"ccedil", 231}, {"cedil", 184}, {"cent", 162}, {"chi", 967}, {"circ", 710},
-    {"clubs", 9827}, {"cong", 8773}, {"copy", 169}, {"crarr", 8629}, {"cup", 8746},
-    {"curren", 164}, {"dArr", 8659}, {"dagger", 8224}, {"darr", 8595}, {"deg", 176},
-    {"delta", 948}, {"diams", 9830}, {"divide", 247}, {"eacute", 233}, {"ecirc", 234},
-    {"egrave", 232}, {"empty", 8709}, {"emsp", 8195}, {"ensp", 8194}, {"epsilon", 949},
-    {"equiv", 8801}, {"eta", 951}, {"eth", 240}, {"euml", 235}, {"euro", 8364}, {"exist", 8707},
-    {"fnof", 402}, {"forall", 8704}, {"frac12", 189}, {"frac14", 188}, {"frac34", 190},
-    {"frasl", 8260}, {"gamma", 947}, {"ge", 8805}, {"hArr", 8660}, {"harr", 8596},
-    {"hearts", 9829}, {"hellip", 8230}, {"iacute", 237}, {"icirc", 238}, {"iexcl", 161},
-    {"igrave", 236}, {"image", 8465}, {"infin", 8734}, {"int", 8747}, {"iota", 953},
-    {"iquest", 191}, {"isin", 8712}, {"iuml", 239}, {"kappa", 954}, {"lArr", 8656},
-    {"lambda", 955}, {"lang", 9001}, {"laquo", 171}, {"larr", 8592}, {"lceil", 8968},
-    {"ldquo", 8220}, {"le", 8804}, {"lfloor", 8970}, {"lowast", 8727}, {"loz", 9674},
-    {"lrm", 8206}, {"lsaquo", 8249}, {"lsquo", 8216}, {"macr", 175}, {"mdash", 8212},
-    {"micro", 181}, {"middot", 183}, {"minus", 8722}, {"mu", 956}, {"nabla", 8711},
-    {"nbsp", 160}, {"ndash", 8211}, {"ne", 8800}, {"ni", 8715}, {"not", 172}, {"notin", 8713},
-    {"nsub", 8836}, {"ntilde", 241}, {"nu", 957}, {"oacute", 243}, {"ocirc", 244},
-    {"oelig", 339}, {"ograve", 242}, {"oline", 8254}, {"omega", 969}, {"omicron", 959},
-    {"oplus", 8853}, {"or", 8744}, {"ordf", 170}, {"ordm", 186}, {"oslash", 248},
-    {"otilde", 245}, {"otimes", 8855}, {"ouml", 246}, {"para", 182}, {"part", 8706},
-    {"permil", 8240}, {"perp", 8869}, {"phi", 966}, {"pi", 960}, {"piv", 982}, {"plusmn", 177},
-    {"pound", 163}, {"prime", 8242}, {"prod", 8719}, {"prop", 8733}, {"psi", 968},
-    {"rArr", 8658}, {"radic", 8730}, {"rang", 9002}, {"raquo", 187}, {"rarr", 8594},
-    {"rceil", 8969}, {"rdquo", 8221}, {"real", 8476}, {"reg", 174}, {"rfloor", 8971},
-    {"rho", 961}, {"rlm", 8207}, {"rsaquo", 8250}, {"rsquo", 8217}, {"sbquo", 8218},
-    {"scaron", 353}, {"sdot", 8901}, {"sect", 167}, {"shy", 173}, {"sigma", 963},
-    {"sigmaf", 962}, {"sim", 8764}, {"spades", 9824}, {"sub", 8834}, {"sube", 8838},
-    {"sum", 8721}, {"sup", 8835}, {"sup1", 185}, {"sup2", 178}, {"sup3", 179}, {"supe", 8839},
-    {"szlig", 223}, {"tau", 964}, {"there4", 8756}, {"theta", 952}, {"thetasym", 977},
-    {"thinsp", 8201}, {"thorn", 254}, {"tilde", 732}, {"times", 215}, {"trade", 8482},
-    {"uArr", 8657}, {"uacute", 250}, {"uarr", 8593}, {"ucirc", 251}, {"ugrave", 249},
-    {"uml", 168}, {"upsih", 978}, {"upsilon", 965}, {"uuml", 252}, {"weierp", 8472},
-    {"xi", 958}, {"yacute", 253}, {"yen", 165}, {"yuml", 255}, {"zeta", 950}, {"zwj", 8205},
-    {"zwnj", 8204},
-};
-
-static int entity_cmp(const void *key, const void *elem)
-{
-    return strcmp(key, ((const struct html_entity *)elem)->name);
-}
-
-/* ---- pre-pass ---- */
-
-struct dtd_entity {
-    char name[PRE_MAX_ENTITY_NAME + 1];
-    char *value;
-};
-
-struct prepass {
-    struct sbuf out;
-    struct dtd_entity ents[PRE_MAX_ENTITIES];
-    size_t n_ents;
-};
-
-static bool starts(const char *s, size_t len, size_t i, const char *lit)
-{
-    size_t n = strlen(lit);
-    return len - i >= n && memcmp(s + i, lit, n) == 0;
-}
-
-static bool starts_ci(const char *s, size_t len, size_t i, const char *lit)
-{
-    size_t n = strlen(lit);
-    return len - i >= n && strncasecmp(s + i, lit, n) == 0;
-}
-
-/* Index just past the first occurrence of lit at or after i, or len. */
-static size_t skip_past(const char *s, size_t len, size_t i, const char *lit)
-{
-    size_t n = strlen(lit);
-    for (; i + n <= len; i++)
-        if (memcmp(s + i, lit, n) == 0)
-            return i + n;
-    return len;
-}
-
-static size_t name_len(const char *s, size_t len, size_t i)
-{
-    size_t n = 0;
-    if (i < len && isalpha((unsigned char)s[i]))
-        while (i + n < len && n <= PRE_MAX_ENTITY_NAME &&
-               (isalnum((unsigned char)s[i + n]) || s[i + n] == '_' || s[i + n] == '-' ||
-                s[i + n] == '.'))
-            n++;
-    return n <= PRE_MAX_ENTITY_NAME ? n : 0;
-}
-
-static void skip_ws(const char *s, size_t len, size_t *i)
-{
-    while (*i < len && isspace((unsigned char)s[*i]))
-        (*i)++;
-}
-
-/* <!ENTITY name "value"> at i: remember it when the value is a plain
- * literal. Returns the index just past the declaration. */
-static size_t entity_decl(struct prepass *pp, const char *s, size_t len, size_t i)
-{
-    size_t j = i + strlen("<!ENTITY");
-    skip_ws(s, len, &j);
-    size_t n = name_len(s, len, j);
-    size_t name_at = j;
-    j += n;
-    skip_ws(s, len, &j);
-    if (n > 0 && j < len && (s[j] == '"' || s[j] == '\'')) {
-        char q = s[j];
-        const char *v = s + j + 1;
-        const char *end = memchr(v, q, len - (size_t)(v - s));
-        if (end) {
-            size_t vlen = (size_t)(end - v);
-            if (vlen <= PRE_MAX_ENTITY_VALUE && !memchr(v, '&', vlen) && !memchr(v, '%', vlen) &&
-                !memchr(v, '<', vlen) && pp->n_ents < PRE_MAX_ENTITIES) {
-                struct dtd_entity *e = &pp->ents[pp->n_ents++];
-                memcpy(e->name, s + name_at, n);
-                e->name[n] = '\0';
-                e->value = xstrndup(v, vlen);
-            }
-            j = (size_t)(end - s) + 1;
-        }
-    }
-    return skip_past(s, len, j, ">");
-}
-
-/* Skip a DOCTYPE (with its internal subset), collecting plain entities. */
-static size_t doctype(struct prepass *pp, const char *s, size_t len, size_t i)
-{
-    size_t j = i + strlen("<!DOCTYPE");
-    bool subset = false;
-    while (j < len) {
-        char c = s[j];
-        if (c == '"' || c == '\'') {
-            const char *end = memchr(s + j + 1, c, len - j - 1);
-            j = end ? (size_t)(end - s) + 1 : len;
-        } else if (subset && starts(s, len, j, "<!ENTITY")) {
-            j = entity_decl(pp, s, len, j);
-        } else if (subset && starts(s, len, j, "<!--")) {
-            j = skip_past(s, len, j + 4, "-->");
-        } else if (c == '[') {
-            subset = true;
-            j++;
-        } else if (c == ']') {
-            subset = false;
-            j++;
-        } else if (c == '>' && !subset) {
-            return j + 1;
-        } else {
-            j++;
-        }
-    }
-    return len;
-}
-
-static const struct dtd_entity *dtd_lookup(const struct prepass *pp, const char *name)
-{
-    for (size_t k = 0; k < pp->n_ents; k++)
-        if (strcmp(pp->ents[k].name, name) == 0)
-            return &pp->ents[k];
-    return NULL;
-}
-
-/* '&' at i: copy a reference libxml2 understands, or rewrite it so that the
- * text survives. Returns the index just past what was consumed. */
-static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i)
-{
-    size_t j = i + 1;
-    if (j < len && s[j] == '#') {
-        size_t k = j + 1;
-        bool hex = k < len && (s[k] == 'x' || s[k] == 'X');
-        k += hex;
-        size_t d0 = k;
-        while (k < len && (hex ? isxdigit((unsigned char)s[k]) : isdigit((unsigned char)s[k])))
-            k++;
-        if (k > d0 && k < len && s[k] == ';') {   /* XML wants a lowercase x */
-            sbuf_puts(&pp->out, hex ? "&#x" : "&#");
-            sbuf_append(&pp->out, s + d0, k + 1 - d0);
-            return k + 1;
-        }
-    } else {
-        size_t n = name_len(s, len, j);
-        if (n > 0 && j + n < len && s[j + n] == ';') {
-            char name[PRE_MAX_ENTITY_NAME + 1];
-            memcpy(name, s + j, n);
-            name[n] = '\0';
-            const struct html_entity *h;
-            const struct dtd_entity *d;
-            if (!strcmp(name, "amp") || !strcmp(name, "lt") || !strcmp(name, "gt") ||
-                !strcmp(name, "quot") || !strcmp(name, "apos"))
-                sbuf_append(&pp->out, s + i, n + 2);
-            else if ((d = dtd_lookup(pp, name)))
-                sbuf_puts(&pp->out, d->value);
-            else if ((h = bsearch(name, html_entities, sizeof html_entities / sizeof html_entities[0],
-                                  sizeof html_entities[0], entity_cmp)))
-                sbuf_printf(&pp->out, "&#%u;", h->code);
-            else
-                sbuf_printf(&pp->out, "&amp;%s;", name);
-            return j + n + 1;
-        }
-    }
-    sbuf_puts(&pp->out, "&amp;");
-    return i + 1;
-}
-
-/* Markup sections copied verbatim: the pre-pass must not touch their text. */
-static const struct {
-    const char *open, *close;
-} verbatim[] = {
-    {"<![CDATA[", "]]>"},
-    {"<!--", "-->"},
-    {"<?", "?>"},
-};
-
-static void prepass_run(struct prepass *pp, const char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        size_t run = i;
-        while (run < len && s[run] != '<' && s[run] != '&')
-            run++;
-        sbuf_append(&pp->out, s + i, run - i);
-        i = run;
-        if (i >= len)
-            break;
-        if (s[i] == '&') {
-            i = ampersand(pp, s, len, i);
-            continue;
-        }
-        bool done = false;
-        for (size_t k = 0; k < sizeof verbatim / sizeof verbatim[0] && !done; k++) {
-            if (starts(s, len, i, verbatim[k].open)) {
-                size_t end = skip_past(s, len, i + strlen(verbatim[k].open), verbatim[k].close);
-                sbuf_append(&pp->out, s + i, end - i);
-                i = end;
-                done = true;
-            }
-        }
-        if (done)
-            continue;
-        if (starts_ci(s, len, i, "<!DOCTYPE")) {
-            i = doctype(pp, s, len, i);
-            continue;
-        }
-        sbuf_putc(&pp->out, '<');
-        i++;
-    }
-}
-
-static void prepass_free(struct prepass *pp)
-{
-    for (size_t k = 0; k < pp->n_ents; k++)
-        free(pp->ents[k].value);
-    sbuf_free(&pp->out);
-}
+#define READ_CHUNK (64u << 10)       /* bytes read and parsed at a time */
 
 /* ---- encodings ---- */
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t n;
-    unsigned min;
-    unsigned cp;
-    if ((s[0] & 0xE0) == 0xC0) {
-        n = 2, min = 0x80, cp = s[0] & 0x1F;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        n = 3, min = 0x800, cp = s[0] & 0x0F;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        n = 4, min = 0x10000, cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len < n)
-        return 0;
-    for (size_t k = 1; k < n; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
 
 static bool utf8_valid(const char *s, size_t len)
 {
@@ -378,30 +65,6 @@ static bool find_param(const char *s, size_t len, const char *name, char *out, s
         return k > 0;
     }
     return false;
-}
-
-/* The encoding to force on libxml2, or NULL to let it follow the BOM and the
- * XML declaration. An HTTP charset wins over the declaration. Latin-1 and
- * ASCII labels, and UTF-8 that does not validate, are read as windows-1252:
- * that is what such documents really contain (curly quotes in 0x80–0x9F). */
-static const char *choose_encoding(const char *data, size_t len, const char *content_type,
-                                   char *buf, size_t buflen)
-{
-    bool http = content_type && find_param(content_type, strlen(content_type), "charset", buf, buflen);
-    bool declared = false;
-    if (!http && len > 5 && memcmp(data, "<?xml", 5) == 0) {
-        const char *end = memchr(data, '>', len < 256 ? len : 256);
-        declared = end && find_param(data, (size_t)(end - data), "encoding", buf, buflen);
-    }
-    bool labelled = http || declared;
-    bool utf8 = !labelled || !strcasecmp(buf, "utf-8") || !strcasecmp(buf, "utf8");
-    bool latin = labelled && (!strcasecmp(buf, "iso-8859-1") || !strcasecmp(buf, "latin1") ||
-                              !strcasecmp(buf, "us-ascii") || !strcasecmp(buf, "ascii"));
-    if (latin || (utf8 && !utf8_valid(data, len)))
-        return "windows-1252";
-    if (utf8)
-        return "UTF-8";
-    return http ? buf : NULL;   /* a declared encoding libxml2 reads itself */
 }
 
 /* UTF-16 documents (BOM or a '<' with a zero byte) become UTF-8 before the
@@ -443,31 +106,6 @@ static int utf16_to_utf8(const char *data, size_t len, struct sbuf *out)
 
 /* ---- text clean-up shared by every field ---- */
 
-/* Windows-1252 meanings of 0x80–0x9F (0 where the code page has none). */
-static const unsigned short cp1252_c1[32] = {
-    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013,
-    0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
-};
-
-static void put_utf8(struct sbuf *b, unsigned cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp, n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    } else {
-        u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    }
-    sbuf_append(b, u, n);
-}
-
 /* C1 control characters in text are mis-decoded bytes, never meant. When a
  * string holds nothing above U+00FF and its Latin-1 bytes are UTF-8, it was
  * UTF-8 read as Latin-1 ("&#226;&#128;&#166;" for an ellipsis): undo that.
@@ -479,6 +117,10 @@ static char *fix_text(char *s)
     size_t len = strlen(s);
     bool c1 = false, latin = true;
     for (size_t i = 0; i < len;) {
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
         size_t n = utf8_seq(u + i, len - i);
         if (!n) {
             latin = false, c1 = true;   /* force the rewrite below */
@@ -512,11 +154,11 @@ static char *fix_text(char *s)
     for (size_t i = 0; i < len;) {
         size_t n = utf8_seq(u + i, len - i);
         if (!n) {
-            put_utf8(&b, 0xFFFD);
+            utf8_put(&b, 0xFFFD);
             i++;
         } else if (n == 2 && u[i] == 0xC2 && u[i + 1] < 0xA0) {
-            unsigned cp = cp1252_c1[u[i + 1] - 0x80];
-            put_utf8(&b, cp ? cp : 0xFFFD);
+            unsigned cp = cp1252_decode(u[i + 1]);
+            utf8_put(&b, cp ? cp : 0xFFFD);
             i += 2;
         } else {
             sbuf_append(&b, s + i, n);
@@ -528,14 +170,15 @@ static char *fix_text(char *s)
 }
 
 /* Plain text: fixed, white space collapsed, NULL when nothing is left. */
-static char *finish_text(char *s)
+/* Text whose white space is already collapsed: cut, fixed, NULL when
+ * empty (fixing never adds white space). */
+static char *finish_collapsed(char *s)
 {
     if (!s)
         return NULL;
     if (strlen(s) > FIELD_MAX_BYTES)
         s[FIELD_MAX_BYTES] = '\0';   /* fix_text repairs a cut sequence */
     s = fix_text(s);
-    text_collapse_space(s);
     if (!*s) {
         free(s);
         return NULL;
@@ -543,9 +186,16 @@ static char *finish_text(char *s)
     return s;
 }
 
+static char *finish_text(char *s)
+{
+    if (s)
+        text_collapse_space(s);
+    return finish_collapsed(s);
+}
+
 static char *html_text(const char *html)
 {
-    return finish_text(html_to_text(html, strlen(html)));
+    return finish_collapsed(html_to_text(html, strlen(html)));
 }
 
 /* ---- XML tree ---- */
@@ -631,9 +281,11 @@ static char *attr(const xmlNode *n, const char *name)
     return NULL;
 }
 
-/* Malloc'd copy of an xmlChar string (so that callers free with free()). */
+/* An xmlChar string as a malloc'd one (so that callers free with free()). */
 static char *take_xml(xmlChar *s)
 {
+    if (xmlFree == (xmlFreeFunc)free)   /* libxml2's default: no copy needed */
+        return (char *)s;
     char *r = xstrdup((const char *)s);
     xmlFree(s);
     return r;
@@ -930,31 +582,45 @@ static char *extract(const struct xctx *x, const xmlNode *n, enum how how)
     return NULL;
 }
 
-/* Values of the fields of one element (an item or the channel): for each
- * field, the value of the best-ranked child that yields one. */
-static void collect(const struct xctx *x, const xmlNode *parent, char *val[F_COUNT])
+/* One child of an element whose fields are being collected: when it is a
+ * field's element ranked no worse than the best so far, its value wins.
+ * Among elements of one rule, the last wins (as feedparser does). */
+static void collect_child(const struct xctx *x, const xmlNode *c, char *val[F_COUNT], size_t best[F_COUNT])
 {
     const struct rule *rules = x->fmt == FMT_ATOM ? atom_rules : rss_rules;
     size_t n_rules = x->fmt == FMT_ATOM ? sizeof atom_rules / sizeof atom_rules[0]
                                         : sizeof rss_rules / sizeof rss_rules[0];
-    size_t best[F_COUNT];
-    for (int f = 0; f < F_COUNT; f++)
-        best[f] = n_rules;
-    for (const xmlNode *c = parent->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE)
-            continue;
-        size_t r = 0;
-        while (r < n_rules && !is_elem(x, c, rules[r].ns, rules[r].name))
-            r++;
-        if (r == n_rules || r > best[rules[r].field])
-            continue;
-        char *v = extract(x, c, rules[r].how);
-        if (v) {
-            free(val[rules[r].field]);
-            val[rules[r].field] = v;
-            best[rules[r].field] = r;
-        }
+    if (c->type != XML_ELEMENT_NODE)
+        return;
+    enum ns ns = node_ns(x, c);   /* once per element, not once per rule */
+    size_t r = 0;
+    unsigned char first = (unsigned char)tolower(c->name[0]);
+    while (r < n_rules && (rules[r].ns != ns || (unsigned char)rules[r].name[0] != first ||
+                           strcasecmp((const char *)c->name, rules[r].name) != 0))
+        r++;
+    if (r == n_rules || r > best[rules[r].field])
+        return;
+    char *v = extract(x, c, rules[r].how);
+    if (v) {
+        free(val[rules[r].field]);
+        val[rules[r].field] = v;
+        best[rules[r].field] = r;
     }
+}
+
+static void best_init(size_t best[F_COUNT])
+{
+    for (int f = 0; f < F_COUNT; f++)
+        best[f] = SIZE_MAX;
+}
+
+/* Values of the fields of one whole element (an item). */
+static void collect(const struct xctx *x, const xmlNode *parent, char *val[F_COUNT])
+{
+    size_t best[F_COUNT];
+    best_init(best);
+    for (const xmlNode *c = parent->children; c; c = c->next)
+        collect_child(x, c, val, best);
 }
 
 /* ---- items ---- */
@@ -966,6 +632,7 @@ static void item_free(struct feed_item *it)
     free(it->title);
     free(it->summary);
     free(it->author);
+    *it = (struct feed_item){0};
 }
 
 void feed_doc_free(struct feed_doc *doc)
@@ -977,16 +644,6 @@ void feed_doc_free(struct feed_doc *doc)
     free(doc->items);
     free(doc->title);
     *doc = (struct feed_doc){0};
-}
-
-static struct feed_item *item_add(struct feed_doc *doc)
-{
-    if (doc->n_items >= FEED_MAX_ITEMS)
-        return NULL;
-    doc->items = xreallocarray(doc->items, doc->n_items + 1, sizeof doc->items[0]);
-    struct feed_item *it = &doc->items[doc->n_items++];
-    *it = (struct feed_item){.published = DATE_NONE, .updated = DATE_NONE};
-    return it;
 }
 
 /* Identity: the feed's own id, else the link, else a hash of what the
@@ -1072,119 +729,234 @@ static void rss_item_attrs(const xmlNode *item, char *val[F_COUNT])
         val[F_UPDATED] = attr(item, "lastmod");
 }
 
-static void xml_item(const struct xctx *x, const xmlNode *n, struct feed_doc *doc)
+/* ---- one parse, whatever the source ---- */
+
+struct parse {
+    const struct feed_source *src;
+    feed_item_fn on_item;
+    void *userdata;
+    struct xctx x;
+    bool have_root;
+    bool rss_root;              /* <rss> or <rdf:RDF>: items in or beside <channel> */
+    char *feed_val[F_COUNT];    /* the feed's own fields, best-ranked so far */
+    size_t feed_best[F_COUNT];
+    struct sbuf in;             /* bytes read and not yet consumed */
+    bool eof;
+};
+
+/* Hand an item to the caller, then free what it did not take. */
+static void emit(struct parse *p, struct feed_item *it)
+{
+    item_identify(it);
+    p->on_item(it, p->userdata);
+    item_free(it);
+}
+
+static void xml_item(struct parse *p, const xmlNode *n)
 {
     char *val[F_COUNT] = {0};
-    collect(x, n, val);
-    if (x->fmt == FMT_RSS) {
-        rss_guid_link(x, n, val);
+    collect(&p->x, n, val);
+    if (p->x.fmt == FMT_RSS) {
+        rss_guid_link(&p->x, n, val);
         rss_item_attrs(n, val);
     }
-    struct feed_item *it = item_add(doc);
-    if (it) {
-        item_fill(it, val);
-        item_identify(it);
-    }
+    struct feed_item it = {0};
+    item_fill(&it, val);
     vals_free(val);
+    emit(p, &it);
 }
 
-static void xml_feed_title(const struct xctx *x, const xmlNode *n, struct feed_doc *doc)
+/* Read more input after what is held. Returns 0, or -1 on a read error. */
+static int read_more(struct parse *p, char *err, size_t errlen)
 {
-    char *val[F_COUNT] = {0};
-    collect(x, n, val);
-    if (val[F_TITLE] && !doc->title) {
-        doc->title = val[F_TITLE];
-        val[F_TITLE] = NULL;
+    struct sbuf *in = &p->in;
+    if (in->cap - in->len < READ_CHUNK + 1) {
+        in->cap = in->len + READ_CHUNK + 1;
+        in->data = xrealloc(in->data, in->cap);
     }
-    vals_free(val);
+    ssize_t n = p->src->read(p->src->ctx, in->data + in->len, READ_CHUNK);
+    if (n < 0)
+        return errf(err, errlen, "read error");
+    if (n == 0)
+        p->eof = true;
+    in->len += (size_t)n;
+    in->data[in->len] = '\0';
+    return 0;
 }
 
-/* RSS 0.9x/2.0 (items inside <channel>), RSS 1.0 and 0.90 (items beside
- * it), CDF (the root is the channel), in document order. */
-static void rss_walk(const struct xctx *x, const xmlNode *root, struct feed_doc *doc)
+/* Read to the end (JSON and UTF-16 documents are not streamed), at most
+ * FEED_MAX_BYTES. */
+static int read_all(struct parse *p, char *err, size_t errlen)
 {
-    bool root_is_channel = !strcasecmp((const char *)root->name, "channel");
-    if (root_is_channel)
-        xml_feed_title(x, root, doc);
-    for (const xmlNode *c = root->children; c; c = c->next) {
-        if (!root_is_channel && is_elem(x, c, NS_CORE, "channel")) {
-            xml_feed_title(x, c, doc);
-            for (const xmlNode *i = c->children; i; i = i->next)
-                if (is_elem(x, i, NS_CORE, "item"))
-                    xml_item(x, i, doc);
-        } else if (is_elem(x, c, NS_CORE, "item")) {
-            xml_item(x, c, doc);
+    while (!p->eof) {
+        if (read_more(p, err, errlen) < 0)
+            return -1;
+        if (p->in.len > FEED_MAX_BYTES)
+            return errf(err, errlen, "document over the %u-byte limit", FEED_MAX_BYTES);
+    }
+    return 0;
+}
+
+/* ---- XML documents, streamed ---- */
+
+static bool is_item(const struct parse *p, const xmlNode *c)
+{
+    return is_elem(&p->x, c, NS_CORE, p->x.fmt == FMT_ATOM ? "entry" : "item");
+}
+
+/* Read and free the complete children of parent, in document order. While
+ * parent is still open its last child may be unfinished: it stays (it is
+ * also the only child the parser still points into). */
+static void drain(struct parse *p, xmlNode *parent, bool open, bool feed_level)
+{
+    xmlNode *c = parent->children;
+    while (c) {
+        xmlNode *next = c->next;
+        bool unfinished = open && !next;
+        if (p->rss_root && parent->parent && parent->parent->type == XML_DOCUMENT_NODE &&
+            is_elem(&p->x, c, NS_CORE, "channel")) {
+            drain(p, c, unfinished, true);
+        } else if (unfinished) {
+            return;
+        } else if (is_item(p, c)) {
+            xml_item(p, c);
+        } else if (feed_level) {
+            collect_child(&p->x, c, p->feed_val, p->feed_best);
         }
+        if (unfinished)
+            return;
+        xmlUnlinkNode(c);
+        xmlFreeNode(c);
+        c = next;
     }
 }
 
-static void atom_walk(const struct xctx *x, const xmlNode *root, struct feed_doc *doc)
+/* The root element decides the format. */
+static int root_seen(struct parse *p, const xmlNode *root, char *err, size_t errlen)
 {
-    xml_feed_title(x, root, doc);
-    for (const xmlNode *c = root->children; c; c = c->next)
-        if (is_elem(x, c, NS_CORE, "entry"))
-            xml_item(x, c, doc);
-}
-
-/* ---- XML documents ---- */
-
-static int parse_xml(const char *data, size_t len, const char *content_type, const char *base_url,
-                     struct feed_doc *doc, char *err, size_t errlen)
-{
-    struct sbuf wide = {0};
-    struct prepass pp = {0};
-    xmlDocPtr x = NULL;
-    int rc = -1;
-    char charset[64];
-    const char *enc;
-
-    int u16 = utf16_to_utf8(data, len, &wide);
-    if (u16 < 0) {
-        errf(err, errlen, "cannot convert UTF-16");
-        goto out;
-    }
-    if (u16 > 0) {
-        data = wide.data ? wide.data : "";
-        len = wide.len;
-        enc = "UTF-8";
-    } else {
-        if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
-            data += 3, len -= 3;
-        enc = choose_encoding(data, len, content_type, charset, sizeof charset);
-    }
-    prepass_run(&pp, data, len);
-    if (pp.out.len > FEED_MAX_BYTES * 2u) {   /* entity rewriting can grow text; cap it */
-        errf(err, errlen, "document too large after entity rewriting");
-        goto out;
-    }
-    const int opts = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
-                     XML_PARSE_NOWARNING;
-    const char *buf = pp.out.data ? pp.out.data : "";
-    x = xmlReadMemory(buf, (int)pp.out.len, base_url, enc, opts);
-    if (!x && enc)   /* a charset label libxml2 does not know */
-        x = xmlReadMemory(buf, (int)pp.out.len, base_url, NULL, opts);
-    xmlNode *root = x ? xmlDocGetRootElement(x) : NULL;
-    if (!root) {
-        errf(err, errlen, "not an XML document");
-        goto out;
-    }
-    struct xctx cx = {.root_ns = root->ns ? root->ns->href : NULL};
     const char *name = (const char *)root->name;
+    p->have_root = true;
+    p->x.root_ns = root->ns ? root->ns->href : NULL;
     if (!strcasecmp(name, "feed")) {
-        cx.fmt = FMT_ATOM;
-        atom_walk(&cx, root, doc);
-    } else if (!strcasecmp(name, "rss") || !strcasecmp(name, "RDF") || !strcasecmp(name, "channel")) {
-        cx.fmt = FMT_RSS;
-        rss_walk(&cx, root, doc);
+        p->x.fmt = FMT_ATOM;
+    } else if (!strcasecmp(name, "rss") || !strcasecmp(name, "RDF")) {
+        p->x.fmt = FMT_RSS;
+        p->rss_root = true;
+    } else if (!strcasecmp(name, "channel")) {   /* CDF */
+        p->x.fmt = FMT_RSS;
     } else {
-        errf(err, errlen, "not a feed: root element <%.40s>", name);
+        return errf(err, errlen, "not a feed: root element <%.40s>", name);
+    }
+    return 0;
+}
+
+static int drain_doc(struct parse *p, xmlDocPtr doc, bool open, char *err, size_t errlen)
+{
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (!root)
+        return 0;
+    if (!p->have_root && root_seen(p, root, err, errlen) < 0)
+        return -1;
+    drain(p, root, open, !p->rss_root);
+    return 0;
+}
+
+/* The encoding to force on libxml2, or NULL to let it follow the XML
+ * declaration. An HTTP charset wins over the declaration. Latin-1 and ASCII
+ * labels are read as windows-1252: that is what such documents really
+ * contain (curly quotes in 0x80–0x9F). "UTF-8" (also for unlabelled
+ * documents) tells the pre-pass to repair invalid bytes. */
+static const char *choose_encoding(const char *data, size_t len, const char *content_type,
+                                   char *buf, size_t buflen)
+{
+    bool http = content_type && find_param(content_type, strlen(content_type), "charset", buf, buflen);
+    bool declared = false;
+    if (!http && len > 5 && memcmp(data, "<?xml", 5) == 0) {
+        const char *end = memchr(data, '>', len < 256 ? len : 256);
+        declared = end && find_param(data, (size_t)(end - data), "encoding", buf, buflen);
+    }
+    bool labelled = http || declared;
+    if (!labelled || !strcasecmp(buf, "utf-8") || !strcasecmp(buf, "utf8"))
+        return "UTF-8";
+    if (!strcasecmp(buf, "iso-8859-1") || !strcasecmp(buf, "latin1") || !strcasecmp(buf, "us-ascii") ||
+        !strcasecmp(buf, "ascii"))
+        return "windows-1252";
+    return http ? buf : NULL;   /* a declared encoding libxml2 reads itself */
+}
+
+/* libxml2 reports encoding errors outside the parser's own (silenced)
+ * error path; a pure module prints nothing. */
+static void xml_quiet(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+static xmlParserCtxtPtr xml_open(const char *enc, const char *base_url)
+{
+    xmlSetGenericErrorFunc(NULL, xml_quiet);
+    xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, base_url);
+    if (!ctxt)
+        return NULL;
+    int opts = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
+               XML_PARSE_NOWARNING;
+    xmlCharEncodingHandlerPtr h = enc ? xmlFindCharEncodingHandler(enc) : NULL;
+    if (h) {   /* a label libxml2 does not know is left to the declaration */
+        xmlSwitchToEncoding(ctxt, h);
+        opts |= XML_PARSE_IGNORE_ENC;   /* what we chose wins over the declaration */
+    }
+    xmlCtxtUseOptions(ctxt, opts);
+    return ctxt;
+}
+
+/* Feed pp's output to the parser and read what it completed. */
+static int xml_push(struct parse *p, xmlParserCtxtPtr ctxt, struct prepass *pp, bool last, char *err,
+                    size_t errlen)
+{
+    xmlParseChunk(ctxt, pp->out.data ? pp->out.data : "", (int)pp->out.len, last);
+    pp->out.len = 0;
+    return drain_doc(p, ctxt->myDoc, !last, err, errlen);
+}
+
+/* p->in holds the head of the document (BOM removed); the rest is read
+ * here, piece by piece. */
+static int parse_xml(struct parse *p, const char *content_type, const char *base_url, char *err, size_t errlen)
+{
+    char charset[64];
+    const char *enc = choose_encoding(p->in.data, p->in.len, content_type, charset, sizeof charset);
+    struct prepass pp = {.utf8 = enc && !strcmp(enc, "UTF-8")};
+    xmlParserCtxtPtr ctxt = xml_open(enc, base_url);
+    size_t pos = 0;
+    int rc = -1;
+    if (!ctxt) {
+        errf(err, errlen, "cannot create an XML parser");
+        goto out;
+    }
+    for (;;) {
+        size_t held = p->in.len - pos;
+        bool final = p->eof || held > PREPASS_MAX_HOLD;
+        pos += prepass_step(&pp, p->in.data + pos, held, final);
+        if (xml_push(p, ctxt, &pp, p->eof, err, errlen) < 0)
+            goto out;
+        if (p->eof)
+            break;
+        memmove(p->in.data, p->in.data + pos, p->in.len - pos);
+        p->in.len -= pos;
+        pos = 0;
+        if (read_more(p, err, errlen) < 0)
+            goto out;
+    }
+    if (!p->have_root) {
+        errf(err, errlen, "not an XML document");
         goto out;
     }
     rc = 0;
 out:
-    xmlFreeDoc(x);
+    if (ctxt) {
+        xmlFreeDoc(ctxt->myDoc);
+        xmlFreeParserCtxt(ctxt);
+    }
     prepass_free(&pp);
-    sbuf_free(&wide);
     return rc;
 }
 
@@ -1240,32 +1012,29 @@ static char *json_id(const json_t *item)
     return json_is_string(id) ? finish_text(xstrdup(json_string_value(id))) : NULL;
 }
 
-static void json_item(const json_t *j, const char *feed_author, const char *base_url, struct feed_doc *doc)
+static void json_item(struct parse *p, const json_t *j, const char *feed_author, const char *base_url)
 {
-    struct feed_item *it = item_add(doc);
-    if (!it)
-        return;
-    it->title = jtext(j, "title");
-    it->link = json_link(j, base_url);
-    it->id = json_id(j);
-    it->summary = jtext(j, "summary");
-    if (!it->summary)
-        it->summary = jtext(j, "content_text");
-    if (!it->summary && jstr(j, "content_html"))
-        it->summary = html_text(jstr(j, "content_html"));
-    it->author = json_author(j);
-    if (!it->author)   /* JSON Feed: an item without authors has the feed's */
-        it->author = xstrdup(feed_author);
-    it->published = date_parse(jstr(j, "date_published"));
-    it->updated = date_parse(jstr(j, "date_modified"));
-    item_identify(it);
+    struct feed_item it = {0};
+    it.title = jtext(j, "title");
+    it.link = json_link(j, base_url);
+    it.id = json_id(j);
+    it.summary = jtext(j, "summary");
+    if (!it.summary)
+        it.summary = jtext(j, "content_text");
+    if (!it.summary && jstr(j, "content_html"))
+        it.summary = html_text(jstr(j, "content_html"));
+    it.author = json_author(j);
+    if (!it.author)   /* JSON Feed: an item without authors has the feed's */
+        it.author = xstrdup(feed_author);
+    it.published = date_parse(jstr(j, "date_published"));
+    it.updated = date_parse(jstr(j, "date_modified"));
+    emit(p, &it);
 }
 
-static int parse_json(const char *data, size_t len, const char *base_url, struct feed_doc *doc,
-                      char *err, size_t errlen)
+static int parse_json(struct parse *p, const char *base_url, char *err, size_t errlen)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(data, len, 0, &jerr);
+    json_t *root = json_loadb(p->in.data, p->in.len, 0, &jerr);
     if (!root)
         return errf(err, errlen, "JSON: line %d: %s", jerr.line, jerr.text);
     const json_t *items = json_object_get(root, "items");
@@ -1274,20 +1043,119 @@ static int parse_json(const char *data, size_t len, const char *base_url, struct
         json_decref(root);
         return errf(err, errlen, "JSON document is not a JSON Feed");
     }
-    doc->title = jtext(root, "title");
+    p->feed_val[F_TITLE] = jtext(root, "title");
     char *feed_author = json_author(root);
     size_t i;
     const json_t *j;
     json_array_foreach(items, i, j) {
         if (json_is_object(j))
-            json_item(j, feed_author, base_url, doc);
+            json_item(p, j, feed_author, base_url);
     }
     free(feed_author);
     json_decref(root);
     return 0;
 }
 
-/* ---- entry point ---- */
+/* ---- entry points ---- */
+
+/* Drop the first n bytes held. */
+static void consume(struct sbuf *in, size_t n)
+{
+    memmove(in->data, in->data + n, in->len - n);
+    in->len -= n;
+}
+
+/* Read until the head tells what the document is (or it ends). */
+static int read_head(struct parse *p, char *err, size_t errlen)
+{
+    while (!p->eof && p->in.len < 1024)
+        if (read_more(p, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+static int parse_any(struct parse *p, const char *content_type, const char *base_url, char *err, size_t errlen)
+{
+    struct sbuf wide = {0};
+    int rc = -1;
+    if (read_head(p, err, errlen) < 0)
+        goto out;
+    const unsigned char *u = (const unsigned char *)p->in.data;
+    if (p->in.len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF) ||
+                           (u[0] == '<' && u[1] == 0) || (u[0] == 0 && u[1] == '<'))) {
+        if (read_all(p, err, errlen) < 0)
+            goto out;
+        if (utf16_to_utf8(p->in.data, p->in.len, &wide) < 0) {
+            errf(err, errlen, "cannot convert UTF-16");
+            goto out;
+        }
+        sbuf_free(&p->in);
+        p->in = wide;
+        wide = (struct sbuf){0};
+        content_type = "text/xml; charset=utf-8";
+    }
+    if (p->in.len >= 3 && !memcmp(p->in.data, "\xEF\xBB\xBF", 3))
+        consume(&p->in, 3);
+    size_t i = 0;
+    while (i < p->in.len && isspace((unsigned char)p->in.data[i]))
+        i++;
+    if (i == p->in.len && p->eof) {
+        errf(err, errlen, "empty document");
+        goto out;
+    }
+    if (i < p->in.len && p->in.data[i] == '{') {
+        consume(&p->in, i);
+        rc = read_all(p, err, errlen) < 0 ? -1 : parse_json(p, base_url, err, errlen);
+    } else {
+        rc = parse_xml(p, content_type, base_url, err, errlen);
+    }
+out:
+    sbuf_free(&wide);
+    return rc;
+}
+
+int feed_parse_stream(const struct feed_source *src, const char *content_type, const char *base_url,
+                      feed_item_fn on_item, void *userdata, char **title, char *err, size_t errlen)
+{
+    struct parse p = {.src = src, .on_item = on_item, .userdata = userdata};
+    best_init(p.feed_best);
+    int rc = parse_any(&p, content_type, base_url, err, errlen);
+    if (title) {
+        *title = rc == 0 ? p.feed_val[F_TITLE] : NULL;
+        if (rc == 0)
+            p.feed_val[F_TITLE] = NULL;
+    }
+    vals_free(p.feed_val);
+    sbuf_free(&p.in);
+    return rc;
+}
+
+/* ---- the whole document in memory ---- */
+
+struct memory {
+    const char *data;
+    size_t len, pos;
+};
+
+static ssize_t memory_read(void *ctx, char *buf, size_t len)
+{
+    struct memory *m = ctx;
+    size_t n = m->len - m->pos < len ? m->len - m->pos : len;
+    memcpy(buf, m->data + m->pos, n);
+    m->pos += n;
+    return (ssize_t)n;
+}
+
+/* Items into the doc, up to FEED_MAX_ITEMS. */
+static void doc_add(struct feed_item *it, void *userdata)
+{
+    struct feed_doc *doc = userdata;
+    if (doc->n_items >= FEED_MAX_ITEMS)
+        return;
+    doc->items = xreallocarray(doc->items, doc->n_items + 1, sizeof doc->items[0]);
+    doc->items[doc->n_items++] = *it;
+    *it = (struct feed_item){0};
+}
 
 int feed_parse(const char *data, size_t len, const char *content_type, const char *base_url,
                struct feed_doc *doc, char *err, size_t errlen)
@@ -1295,13 +1163,9 @@ int feed_parse(const char *data, size_t len, const char *content_type, const cha
     *doc = (struct feed_doc){0};
     if (len > FEED_MAX_BYTES)
         return errf(err, errlen, "document of %zu bytes is over the %u-byte limit", len, FEED_MAX_BYTES);
-    size_t i = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
-    while (i < len && isspace((unsigned char)data[i]))
-        i++;
-    if (i == len)
-        return errf(err, errlen, "empty document");
-    int rc = data[i] == '{' ? parse_json(data + i, len - i, base_url, doc, err, errlen)
-                            : parse_xml(data, len, content_type, base_url, doc, err, errlen);
+    struct memory m = {.data = data, .len = len};
+    const struct feed_source src = {.read = memory_read, .ctx = &m};
+    int rc = feed_parse_stream(&src, content_type, base_url, doc_add, doc, &doc->title, err, errlen);
     if (rc < 0)
         feed_doc_free(doc);
     return rc;

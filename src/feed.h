@@ -1,9 +1,11 @@
 /* feed.h — feed documents to items. Pure: bytes in, items out. RSS 0.9x/2.0,
  * RSS 1.0 (RDF), Atom 0.3/1.0 via libxml2 (recover mode, no network, no
- * external entities, no entity expansion), JSON Feed 1.x via jansson. */
+ * external entities, no entity expansion), JSON Feed 1.x via jansson. XML is
+ * streamed: memory follows the largest item, not the document. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define FEED_MAX_BYTES (16u * 1024 * 1024)   /* larger documents are refused */
 #define FEED_MAX_ITEMS 5000                  /* items beyond this are dropped */
@@ -31,3 +33,21 @@ struct feed_doc {
 int feed_parse(const char *data, size_t len, const char *content_type,
                const char *base_url, struct feed_doc *doc, char *err, size_t errlen);
 void feed_doc_free(struct feed_doc *doc);   /* tolerates a zeroed doc */
+
+/* Where a streamed document comes from: read() fills buf with up to len
+ * bytes and returns how many, 0 at the end, -1 on an error. */
+struct feed_source {
+    ssize_t (*read)(void *ctx, char *buf, size_t len);
+    void *ctx;
+};
+
+/* Called once per item, in document order. The callee may take any of the
+ * item's strings (setting the field to NULL); the rest is freed after. */
+typedef void (*feed_item_fn)(struct feed_item *item, void *userdata);
+
+/* Parse a document of any size as it is read (JSON Feed and UTF-16
+ * documents, which are read whole, up to FEED_MAX_BYTES). Returns 0 and, if
+ * title is not NULL, the feed's title (malloc'd, or NULL) in *title; or -1
+ * with a message in err (items handed over before an error stay handed). */
+int feed_parse_stream(const struct feed_source *src, const char *content_type, const char *base_url,
+                      feed_item_fn on_item, void *userdata, char **title, char *err, size_t errlen);

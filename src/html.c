@@ -1,22 +1,89 @@
-/* html.c — HTML fragments to plain text with libxml2's HTML parser. The
- * parser copes with the tag soup feeds carry and decodes every HTML entity;
- * we only walk the tree, keep text, and turn block boundaries into spaces so
- * that "<p>a</p><p>b</p>" reads "a b", not "ab". */
+/* html.c — HTML fragments to plain text, in one pass over the bytes, the
+ * way a reader sees them: tags removed, script/style (and other non-text
+ * elements) dropped with their content, block elements turned into spaces
+ * so that "<p>a</p><p>b</p>" reads "a b", entities decoded, white space
+ * collapsed. A tokenizer rather than a tree: feed summaries are tag soup,
+ * and no tree is needed to read their text (and building one per item cost
+ * most of the parse time). */
 #include "html.h"
 
-#include <limits.h>
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/HTMLparser.h>
-#include <libxml/tree.h>
-
+#include "prepass.h"
 #include "util.h"
 
-#define HTML_MAX_DEPTH 256            /* deeper nesting is ignored, not recursed into */
 #define HTML_MAX_INPUT (16u << 20)    /* fragments beyond this are cut */
+#define TAG_NAME_MAX 16               /* longer names are no tag we know */
+
+struct html_entity {
+    const char *name;
+    unsigned code;
+};
+
+/* Sorted by strcmp for bsearch. */
+static const struct html_entity html_entities[] = {
+    {"AElig", 198}, {"Aacute", 193}, {"Acirc", 194}, {"Agrave", 192}, {"Alpha", 913},
+    {"Aring", 197}, {"Atilde", 195}, {"Auml", 196}, {"Beta", 914}, {"Ccedil", 199}, {"Chi", 935},
+    {"Dagger", 8225}, {"Delta", 916}, {"ETH", 208}, {"Eacute", 201}, {"Ecirc", 202},
+    {"Egrave", 200}, {"Epsilon", 917}, {"Eta", 919}, {"Euml", 203}, {"Gamma", 915}, {"Iacute", 205},
+    {"Icirc", 206}, {"Igrave", 204}, {"Iota", 921}, {"Iuml", 207}, {"Kappa", 922}, {"Lambda", 923},
+    {"Mu", 924}, {"Ntilde", 209}, {"Nu", 925}, {"OElig", 338}, {"Oacute", 211}, {"Ocirc", 212},
+    {"Ograve", 210}, {"Omega", 937}, {"Omicron", 927}, {"Oslash", 216}, {"Otilde", 213},
+    {"Ouml", 214}, {"Phi", 934}, {"Pi", 928}, {"Prime", 8243}, {"Psi", 936}, {"Rho", 929},
+    {"Scaron", 352}, {"Sigma", 931}, {"THORN", 222}, {"Tau", 932}, {"Theta", 920}, {"Uacute", 218},
+    {"Ucirc", 219}, {"Ugrave", 217}, {"Upsilon", 933}, {"Uuml", 220}, {"Xi", 926}, {"Yacute", 221},
+    {"Yuml", 376}, {"Zeta", 918}, {"aacute", 225}, {"acirc", 226}, {"acute", 180}, {"aelig", 230},
+    {"agrave", 224}, {"alefsym", 8501}, {"alpha", 945}, {"amp", 38}, {"and", 8743}, {"ang", 8736},
+    {"apos", 39}, {"aring", 229}, {"asymp", 8776}, {"atilde", 227}, {"auml", 228}, {"bdquo", 8222},
+    {"beta", 946}, {"brvbar", 166}, {"bull", 8226}, {"cap", 8745}, {"ccedil", 231}, {"cedil", 184},
+    {"cent", 162}, {"chi", 967}, {"circ", 710}, {"clubs", 9827}, {"cong", 8773}, {"copy", 169},
+    {"crarr", 8629}, {"cup", 8746}, {"curren", 164}, {"dArr", 8659}, {"dagger", 8224},
+    {"darr", 8595}, {"deg", 176}, {"delta", 948}, {"diams", 9830}, {"divide", 247}, {"eacute", 233},
+    {"ecirc", 234}, {"egrave", 232}, {"empty", 8709}, {"emsp", 8195}, {"ensp", 8194},
+    {"epsilon", 949}, {"equiv", 8801}, {"eta", 951}, {"eth", 240}, {"euml", 235}, {"euro", 8364},
+    {"exist", 8707}, {"fnof", 402}, {"forall", 8704}, {"frac12", 189}, {"frac14", 188},
+    {"frac34", 190}, {"frasl", 8260}, {"gamma", 947}, {"ge", 8805}, {"gt", 62}, {"hArr", 8660},
+    {"harr", 8596}, {"hearts", 9829}, {"hellip", 8230}, {"iacute", 237}, {"icirc", 238},
+    {"iexcl", 161}, {"igrave", 236}, {"image", 8465}, {"infin", 8734}, {"int", 8747}, {"iota", 953},
+    {"iquest", 191}, {"isin", 8712}, {"iuml", 239}, {"kappa", 954}, {"lArr", 8656}, {"lambda", 955},
+    {"lang", 9001}, {"laquo", 171}, {"larr", 8592}, {"lceil", 8968}, {"ldquo", 8220}, {"le", 8804},
+    {"lfloor", 8970}, {"lowast", 8727}, {"loz", 9674}, {"lrm", 8206}, {"lsaquo", 8249},
+    {"lsquo", 8216}, {"lt", 60}, {"macr", 175}, {"mdash", 8212}, {"micro", 181}, {"middot", 183},
+    {"minus", 8722}, {"mu", 956}, {"nabla", 8711}, {"nbsp", 160}, {"ndash", 8211}, {"ne", 8800},
+    {"ni", 8715}, {"not", 172}, {"notin", 8713}, {"nsub", 8836}, {"ntilde", 241}, {"nu", 957},
+    {"oacute", 243}, {"ocirc", 244}, {"oelig", 339}, {"ograve", 242}, {"oline", 8254},
+    {"omega", 969}, {"omicron", 959}, {"oplus", 8853}, {"or", 8744}, {"ordf", 170}, {"ordm", 186},
+    {"oslash", 248}, {"otilde", 245}, {"otimes", 8855}, {"ouml", 246}, {"para", 182},
+    {"part", 8706}, {"permil", 8240}, {"perp", 8869}, {"phi", 966}, {"pi", 960}, {"piv", 982},
+    {"plusmn", 177}, {"pound", 163}, {"prime", 8242}, {"prod", 8719}, {"prop", 8733}, {"psi", 968},
+    {"quot", 34}, {"rArr", 8658}, {"radic", 8730}, {"rang", 9002}, {"raquo", 187}, {"rarr", 8594},
+    {"rceil", 8969}, {"rdquo", 8221}, {"real", 8476}, {"reg", 174}, {"rfloor", 8971}, {"rho", 961},
+    {"rlm", 8207}, {"rsaquo", 8250}, {"rsquo", 8217}, {"sbquo", 8218}, {"scaron", 353},
+    {"sdot", 8901}, {"sect", 167}, {"shy", 173}, {"sigma", 963}, {"sigmaf", 962}, {"sim", 8764},
+    {"spades", 9824}, {"sub", 8834}, {"sube", 8838}, {"sum", 8721}, {"sup", 8835}, {"sup1", 185},
+    {"sup2", 178}, {"sup3", 179}, {"supe", 8839}, {"szlig", 223}, {"tau", 964}, {"there4", 8756},
+    {"theta", 952}, {"thetasym", 977}, {"thinsp", 8201}, {"thorn", 254}, {"tilde", 732},
+    {"times", 215}, {"trade", 8482}, {"uArr", 8657}, {"uacute", 250}, {"uarr", 8593},
+    {"ucirc", 251}, {"ugrave", 249}, {"uml", 168}, {"upsih", 978}, {"upsilon", 965}, {"uuml", 252},
+    {"weierp", 8472}, {"xi", 958}, {"yacute", 253}, {"yen", 165}, {"yuml", 255}, {"zeta", 950},
+    {"zwj", 8205}, {"zwnj", 8204},
+};
+
+static int entity_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct html_entity *)elem)->name);
+}
+
+unsigned html_entity_code(const char *name)
+{
+    const struct html_entity *e = bsearch(name, html_entities, sizeof html_entities / sizeof html_entities[0],
+                                          sizeof html_entities[0], entity_cmp);
+    return e ? e->code : 0;
+}
 
 /* Elements whose edges separate words; sorted for bsearch. */
 static const char *const block_tags[] = {
@@ -26,7 +93,7 @@ static const char *const block_tags[] = {
     "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
 };
 
-/* Elements whose content is not text for a reader. */
+/* Elements whose content is not text for a reader; sorted. */
 static const char *const skip_tags[] = {
     "head", "iframe", "noscript", "object", "script", "style", "template", "title",
 };
@@ -41,46 +108,128 @@ static bool tag_in(const char *name, const char *const *table, size_t n)
     return bsearch(name, table, n, sizeof table[0], tag_cmp) != NULL;
 }
 
-static void walk(const xmlNode *node, struct sbuf *out, int depth)
+/* Index of the first occurrence of lit (case-insensitive) at or after i, or len. */
+static size_t find_ci(const char *s, size_t len, size_t i, const char *lit)
 {
-    if (depth > HTML_MAX_DEPTH)
-        return;
-    for (const xmlNode *n = node; n; n = n->next) {
-        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-            if (n->content)
-                sbuf_puts(out, (const char *)n->content);
-        } else if (n->type == XML_ELEMENT_NODE) {
-            const char *name = (const char *)n->name;
-            if (tag_in(name, skip_tags, sizeof skip_tags / sizeof skip_tags[0]))
-                continue;
-            bool block = tag_in(name, block_tags, sizeof block_tags / sizeof block_tags[0]);
-            if (block)
-                sbuf_putc(out, ' ');
-            walk(n->children, out, depth + 1);
-            if (block)
-                sbuf_putc(out, ' ');
+    size_t n = strlen(lit);
+    for (; i + n <= len; i++)
+        if (strncasecmp(s + i, lit, n) == 0)
+            return i;
+    return len;
+}
+
+/* '&' at i: the decoded character onto out. Returns the index past the
+ * reference, or i + 1 (a literal '&') when it is none we know. */
+static size_t entity(const char *s, size_t len, size_t i, struct sbuf *out)
+{
+    size_t k = i + 1;
+    unsigned long cp = 0;
+    if (k < len && s[k] == '#') {
+        bool hex = ++k < len && (s[k] == 'x' || s[k] == 'X');
+        k += hex;
+        size_t d0 = k;
+        while (k < len && k - d0 < 8 && (hex ? isxdigit((unsigned char)s[k]) : isdigit((unsigned char)s[k]))) {
+            unsigned char c = (unsigned char)s[k++];
+            cp = cp * (hex ? 16 : 10) + (unsigned long)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
+        }
+        if (k == d0)
+            cp = 0;
+    } else {
+        char name[12];
+        size_t n = 0;
+        while (k < len && n + 1 < sizeof name && isalnum((unsigned char)s[k]))
+            name[n++] = s[k++];
+        name[n] = '\0';
+        cp = n ? html_entity_code(name) : 0;
+    }
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        sbuf_putc(out, '&');
+        return i + 1;
+    }
+    unsigned c1 = cp >= 0x80 && cp < 0xA0 ? cp1252_decode((unsigned char)cp) : 0;
+    utf8_put(out, c1 ? c1 : (unsigned)cp);   /* &#146; means windows-1252's ’ */
+    return k < len && s[k] == ';' ? k + 1 : k;
+}
+
+/* The end of the tag whose name ends at i: past its '>', quotes respected
+ * (an unclosed quote falls back to the first '>'). */
+static size_t tag_end(const char *s, size_t len, size_t i)
+{
+    for (size_t k = i; k < len; k++) {
+        if (s[k] == '>')
+            return k + 1;
+        if (s[k] == '"' || s[k] == '\'') {
+            const char *q = memchr(s + k + 1, s[k], len - k - 1);
+            if (!q)
+                break;
+            k = (size_t)(q - s);
         }
     }
+    const char *gt = memchr(s + i, '>', len - i);
+    return gt ? (size_t)(gt - s) + 1 : len;
 }
 
-static bool is_space(char c)
+/* '<' at i. Returns the index past the markup, text it holds onto out. */
+static size_t markup(const char *s, size_t len, size_t i, struct sbuf *out)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    if (len - i >= 4 && !memcmp(s + i, "<!--", 4)) {
+        size_t e = find_ci(s, len, i + 4, "-->");
+        return e < len ? e + 3 : len;
+    }
+    if (len - i >= 9 && !memcmp(s + i, "<![CDATA[", 9)) {
+        size_t e = find_ci(s, len, i + 9, "]]>");
+        sbuf_append(out, s + i + 9, e - i - 9);
+        return e < len ? e + 3 : len;
+    }
+    size_t k = i + 1;
+    bool closing = k < len && s[k] == '/';
+    k += closing;
+    if (k < len && (s[k] == '!' || s[k] == '?'))
+        return tag_end(s, len, k);
+    char name[TAG_NAME_MAX + 1];
+    size_t n = 0;
+    while (k < len && isalnum((unsigned char)s[k]) && n < TAG_NAME_MAX)
+        name[n++] = s[k++];
+    name[n] = '\0';
+    if (n == 0) {   /* "1 < 2" */
+        sbuf_putc(out, '<');
+        return i + 1;
+    }
+    size_t end = tag_end(s, len, k);
+    if (!closing && tag_in(name, skip_tags, sizeof skip_tags / sizeof skip_tags[0]) && s[end - 2] != '/') {
+        char close[TAG_NAME_MAX + 3] = "</";
+        strcat(close, name);
+        size_t c = find_ci(s, len, end, close);
+        return c < len ? tag_end(s, len, c + strlen(close)) : len;
+    }
+    if (tag_in(name, block_tags, sizeof block_tags / sizeof block_tags[0]))
+        sbuf_putc(out, ' ');
+    return end;
 }
 
+static const bool space[256] = {
+    [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, ['\f'] = true, ['\v'] = true,
+};
+
+/* Word by word: most text needs no change, and then nothing moves. */
 void text_collapse_space(char *s)
 {
-    char *w = s;
-    bool pending = false;
-    for (const char *r = s; *r; r++) {
-        if (is_space(*r)) {
-            pending = w != s;
-            continue;
-        }
-        if (pending)
-            *w++ = ' ';
-        pending = false;
-        *w++ = *r;
+    unsigned char *w = (unsigned char *)s, *r = (unsigned char *)s;
+    while (space[*r])
+        r++;
+    for (;;) {
+        const unsigned char *word = r;
+        while (*r && !space[*r])
+            r++;
+        size_t n = (size_t)(r - word);
+        if (w != word)
+            memmove(w, word, n);
+        w += n;
+        while (space[*r])
+            r++;
+        if (!*r)
+            break;
+        *w++ = ' ';   /* one space between words, none at the end */
     }
     *w = '\0';
 }
@@ -89,19 +238,18 @@ char *html_to_text(const char *html, size_t len)
 {
     if (len > HTML_MAX_INPUT)
         len = HTML_MAX_INPUT;
-    /* Plain text needs no parser (and the parser would wrap it in <p>). */
-    if (!memchr(html, '<', len) && !memchr(html, '&', len)) {
-        char *s = xstrndup(html, len);
-        text_collapse_space(s);
-        return s;
-    }
     struct sbuf out = {0};
-    htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-                                    HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-                                        HTML_PARSE_NOWARNING | HTML_PARSE_NOIMPLIED);
-    if (doc) {
-        walk(doc->children, &out, 0);
-        xmlFreeDoc(doc);
+    sbuf_append(&out, "", 0);
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && html[run] != '<' && html[run] != '&' && html[run] != '\0')
+            run++;
+        sbuf_append(&out, html + i, run - i);
+        i = run;
+        if (i >= len || html[i] == '\0')
+            break;
+        i = html[i] == '&' ? entity(html, len, i, &out) : markup(html, len, i, &out);
     }
     char *s = sbuf_steal(&out);
     text_collapse_space(s);

@@ -21,6 +21,8 @@ struct http_xfer {
     struct sbuf body;
     size_t max_bytes;
     bool too_big;
+    int n_redirects;            /* 3xx answers seen, */
+    int n_permanent;            /*   of which 301 or 308 */
     http_done_fn done;
     void *userdata;
     struct http_xfer *prev, *next;
@@ -76,18 +78,27 @@ static void xfer_finish(struct http_xfer *x, CURLcode code)
     curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url);
     if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &retry) == CURLE_OK && retry > 0)
         r.retry_after = retry > 86400 ? 86400 : (long)retry;
-    if (x->too_big) {
+    /* curl refuses early on a Content-Length over the cap; we refuse while
+     * writing (also after decompression): one message for both */
+    if (x->too_big || r.curl_code == CURLE_FILESIZE_EXCEEDED) {
         r.curl_code = CURLE_FILESIZE_EXCEEDED;
         snprintf(x->errbuf, sizeof x->errbuf, "body larger than %zu bytes", x->max_bytes);
     }
+    if (r.curl_code == CURLE_UNSUPPORTED_PROTOCOL && x->n_redirects > 0 && url)
+        snprintf(x->errbuf, sizeof x->errbuf,
+                 "redirect to %.200s refused: only http and https are followed", url);
     if (r.curl_code != CURLE_OK)
         r.error = x->errbuf[0] ? x->errbuf : curl_easy_strerror(r.curl_code);
     r.body = x->body.data ? x->body.data : "";
     r.body_len = x->body.len;
     r.content_type = ctype;
     r.effective_url = url;
+    if (r.curl_code == CURLE_OK && x->n_redirects > 0 && x->n_permanent == x->n_redirects)
+        r.moved_to = url;
     r.etag = header_value(x->easy, "ETag");
     r.last_modified = header_value(x->easy, "Last-Modified");
+    r.rate_remaining = header_value(x->easy, "X-RateLimit-Remaining");
+    r.rate_reset_after = header_value(x->easy, "X-RateLimit-Reset-After");
     x->done(&r, x->userdata);
 }
 
@@ -194,6 +205,23 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* Status lines of every answer, redirects included: count the redirects
+ * and how many of them were permanent. */
+static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
+{
+    struct http_xfer *x = userdata;
+    size_t n = size * nmemb;
+    if (n > 12 && memcmp(line, "HTTP/", 5) == 0) {
+        const char *sp = memchr(line, ' ', n);
+        long code = sp && (size_t)(sp - line) + 4 <= n ? strtol(sp + 1, NULL, 10) : 0;
+        if (code >= 300 && code < 400 && code != 304) {
+            x->n_redirects++;
+            x->n_permanent += code == 301 || code == 308;
+        }
+    }
+    return n;
+}
+
 struct http *http_new(sd_event *ev, const char *user_agent, char *err, size_t errlen)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -215,6 +243,8 @@ struct http *http_new(sd_event *ev, const char *user_agent, char *err, size_t er
     curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
     /* be polite to any one outlet: feeds of one host share a few connections */
     curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 4L);
+    /* HTTP/2: requests to one host share one connection where it can */
+    curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     return h;
 }
 
@@ -265,7 +295,12 @@ static void xfer_setopts(struct http_xfer *x, const struct http *h, const struct
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
     /* a server that trickles bytes is as good as dead */
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 10L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, req->low_speed_time_s > 0 ? req->low_speed_time_s : 30L);
+    /* wait for a multiplexed HTTP/2 connection rather than open another */
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_bytes);
     curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

@@ -17,6 +17,7 @@ struct http_request {
     size_t max_bytes;               /* body cap (after decompression) */
     long timeout_ms;                /* whole transfer */
     long connect_timeout_ms;
+    long low_speed_time_s;          /* abort below 10 bytes/s for this long; 0: 30 s */
     int max_redirects;              /* 0: do not follow */
 };
 
@@ -31,6 +32,10 @@ struct http_response {
     const char *last_modified;      /* or NULL */
     long retry_after;               /* seconds from a Retry-After header, -1 when absent */
     const char *effective_url;
+    const char *rate_remaining;     /* X-RateLimit-Remaining and X-RateLimit-Reset-After */
+    const char *rate_reset_after;   /*   (Discord's per-webhook bucket), or NULL */
+    const char *moved_to;           /* the final URL when every redirect followed was
+                                       permanent (301/308), else NULL */
 };
 
 /* Called once per request, on the event loop; resp is valid only during the call. */

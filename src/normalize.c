@@ -1,11 +1,16 @@
 /* normalize.c — see normalize.h.
  *
  * Three passes: (1) make the bytes valid UTF-8 (utf8proc refuses anything
- * else), (2) utf8proc NFKC + case fold, (3) a per-code-point pass that drops
+ * else; only done when utf8proc refused), (2) utf8proc NFKC + case fold,
+ * (3) a per-code-point pass that drops
  * Arabic diacritics and tatweel, folds Arabic letter variants into their Urdu
  * forms, turns Arabic-Indic digits into ASCII and every non-letter,
  * non-digit into one space. UTF8PROC_STRIPMARK is deliberately not used: it
- * decomposes Urdu letters such as ۓ and would drop their marks. */
+ * decomposes Urdu letters such as ۓ and would drop their marks.
+ *
+ * Pure ASCII text, most of an English feed, takes a short cut with the same
+ * result: NFKC leaves ASCII unchanged, case folding is tolower(), and the
+ * word characters are the letters and digits. */
 #include "normalize.h"
 
 #include <stdlib.h>
@@ -79,13 +84,15 @@ static bool is_word_char(utf8proc_int32_t cp)
     }
 }
 
-/* Pass 3 over NFKC-folded text: fold, drop, and collapse separators. */
+/* Pass 3 over NFKC-folded text: fold, drop, and collapse separators. The
+ * output is never longer than the input (a separator run of one or more
+ * bytes becomes one space; folded letters keep or shrink their length). */
 static char *fold_and_space(const utf8proc_uint8_t *p)
 {
-    struct sbuf b = {0};
     utf8proc_ssize_t left = (utf8proc_ssize_t)strlen((const char *)p);
+    char *out = xmalloc((size_t)left + 1);
+    size_t len = 0;
     bool pending_space = false;
-    sbuf_puts(&b, "");
     while (left > 0) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
@@ -97,29 +104,77 @@ static char *fold_and_space(const utf8proc_uint8_t *p)
             continue;
         cp = fold_letter(cp);
         if (!is_word_char(cp)) {
-            pending_space = b.len > 0;
+            pending_space = len > 0;
             continue;
         }
         if (pending_space)
-            sbuf_putc(&b, ' ');
+            out[len++] = ' ';
         pending_space = false;
-        utf8proc_uint8_t enc[4];
-        utf8proc_ssize_t en = utf8proc_encode_char(cp, enc);
-        sbuf_append(&b, (const char *)enc, (size_t)en);
+        len += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)out + len);
     }
-    return sbuf_steal(&b);
+    out[len] = '\0';
+    return out;
+}
+
+static bool is_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+static bool is_ascii_word(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* The short cut for ASCII text; see the top of the file. */
+static char *norm_ascii(const char *s)
+{
+    char *out = xmalloc(strlen(s) + 1);
+    size_t len = 0;
+    bool pending_space = false;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        if (!is_ascii_word(c)) {
+            pending_space = len > 0;
+            continue;
+        }
+        if (pending_space)
+            out[len++] = ' ';
+        pending_space = false;
+        out[len++] = (char)c;
+    }
+    out[len] = '\0';
+    return out;
+}
+
+static utf8proc_ssize_t nfkc_fold(const char *s, utf8proc_uint8_t **out)
+{
+    return utf8proc_map((const utf8proc_uint8_t *)s, 0, out,
+                        UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                        UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
 }
 
 char *norm_text(const char *text)
 {
-    char *valid = valid_utf8(text ? text : "");
+    if (!text)
+        text = "";
+    if (is_ascii(text))
+        return norm_ascii(text);
+    char *valid = NULL;
     utf8proc_uint8_t *mapped = NULL;
-    utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)valid, 0, &mapped,
-                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                      UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
+    utf8proc_ssize_t r = nfkc_fold(text, &mapped);
+    if (r == UTF8PROC_ERROR_INVALIDUTF8) {
+        valid = valid_utf8(text);
+        r = nfkc_fold(valid, &mapped);
+    }
     char *out;
     if (r < 0) /* only out-of-memory remains possible; fall back to unfolded */
-        out = fold_and_space((const utf8proc_uint8_t *)valid);
+        out = fold_and_space((const utf8proc_uint8_t *)(valid ? valid : text));
     else
         out = fold_and_space(mapped);
     free(mapped);

@@ -12,6 +12,7 @@
 #include "date.h"
 #include "feed.h"
 #include "incident.h"
+#include "incstore.h"
 #include "log.h"
 #include "schedule.h"
 #include "util.h"
@@ -35,29 +36,19 @@ static void poll_arm(struct feed_state *f, int64_t seconds)
     }
 }
 
-/* The sinks that want an alert of this severity. */
-static size_t sinks_for(const struct daemon *d, enum severity sev, const char **out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < d->n_sinks; i++)
-        if (sev >= d->sinks[i].conf->min_severity)
-            out[n++] = d->sinks[i].conf->name;
-    return n;
-}
-
 static int raise_alert(struct feed_state *f, const struct feed_item *item, const struct verdict *v,
                        int64_t now)
 {
     struct daemon *d = f->d;
-    json_t *alert = alert_new(f->conf->name, item, v, 1, now);
+    json_t *alert = alert_new(f->conf->name, item, v, v->version, now);
     char *payload = alert_dump(alert);
     const char **sinks = xcalloc(d->n_sinks, sizeof *sinks);
-    size_t n = d->dry_run ? 0 : sinks_for(d, v->match.severity, sinks);
-    int r = store_enqueue(d->store, alert_str(alert, "id"), v->incident, v->match.severity, payload,
+    size_t n = deliver_route(d, alert, sinks);
+    int r = store_enqueue(d->store, alert_str(alert, "id"), v->incident, alert_severity(v), payload,
                           sinks, n, now);
     if (r == 0) {
         d->alerts_raised++;
-        log_notice("alert [%s] %s — %s", severity_name(v->match.severity),
+        log_notice("%s [%s] %s — %s", v->update ? "update" : "alert", severity_name(alert_severity(v)),
                    item->title ? item->title : "(untitled)", item->link ? item->link : "");
         if (d->dry_run) {
             puts(payload);
@@ -70,33 +61,92 @@ static int raise_alert(struct feed_state *f, const struct feed_item *item, const
     return r;
 }
 
+static int64_t item_time(const struct feed_item *it, int64_t now)
+{
+    return it->published != DATE_NONE ? it->published : now;
+}
+
+/* Items in the order they were published (undated ones last, in document
+ * order), so that a feed read at once groups as if polled live. */
+static size_t *items_by_time(const struct feed_doc *doc, int64_t now)
+{
+    size_t *order = xcalloc(doc->n_items ? doc->n_items : 1, sizeof *order);
+    for (size_t i = 0; i < doc->n_items; i++) {
+        size_t j = i;
+        int64_t t = item_time(&doc->items[i], now);
+        for (; j > 0 && item_time(&doc->items[order[j - 1]], now) > t; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    return order;
+}
+
+static const struct incident_params *incident_params_of(const struct config *cfg, struct incident_params *p)
+{
+    *p = (struct incident_params){
+        .window = cfg->incident_window,
+        .retention = cfg->retention,
+        .near_threshold = cfg->near_duplicate_threshold,
+    };
+    return p;
+}
+
+/* Judge one new item: decide, record in the book, persist the incident and
+ * enqueue its alert (in the caller's transaction). */
+static int poll_judge(struct feed_state *f, const struct feed_item *item, int64_t now)
+{
+    struct daemon *d = f->d;
+    struct verdict v;
+    incident_judge(d->incidents, d->cfg->rules, f->conf->name, item, now, &v);
+    if (incstore_save(d->store, &v) < 0)
+        return -1;
+    return v.alert ? raise_alert(f, item, &v, now) : 0;
+}
+
+/* The book after a rolled-back transaction: as the database has it. */
+static void poll_reload_incidents(struct daemon *d)
+{
+    struct incident_params p;
+    struct incident_book *b = incstore_load(d->store, incident_params_of(d->cfg, &p), now_wall());
+    if (!b) {
+        log_error("incidents: cannot reload: %s", store_error(d->store));
+        return;   /* keep the book: a later write fails the same way, or succeeds */
+    }
+    incident_book_free(d->incidents);
+    d->incidents = b;
+}
+
 /* Mark every item seen and enqueue the alerts of the new ones, all in one
- * transaction: either the items and their alerts are stored, or neither. */
+ * transaction: either the items, their incidents and their alerts are
+ * stored, or none of them. */
 static int poll_store_items(struct feed_state *f, const struct feed_doc *doc, size_t *n_new)
 {
     struct daemon *d = f->d;
     int64_t now = now_wall();
+    size_t *order = items_by_time(doc, now);
     *n_new = 0;
     if (store_begin(d->store) < 0)
-        return -1;
+        goto fail_free;
     for (size_t i = 0; i < doc->n_items; i++) {
-        const struct feed_item *item = &doc->items[i];
+        const struct feed_item *item = &doc->items[order[i]];
         int fresh = store_mark_seen(d->store, f->conf->name, item->id, now);
         if (fresh < 0)
             goto fail;
         if (!fresh)
             continue;
         (*n_new)++;
-        struct verdict v;
-        incident_judge(d->cfg->rules, f->conf->name, item, &v);
-        if (v.alert && raise_alert(f, item, &v, now) < 0)
+        if (poll_judge(f, item, now) < 0)
             goto fail;
     }
     if (store_commit(d->store) < 0)
         goto fail;
+    free(order);
     return 0;
 fail:
     store_rollback(d->store);
+    poll_reload_incidents(d);
+fail_free:
+    free(order);
     return -1;
 }
 
@@ -107,12 +157,15 @@ static void feed_failed(struct feed_state *f, const char *why)
     f->health.failures++;
     free(f->health.last_error);
     f->health.last_error = xstrdup(why);
+    deliver_source_health(f->d, f->conf, &f->health, false, now_wall());
 }
 
 static void feed_succeeded(struct feed_state *f, const struct http_response *r)
 {
-    if (f->health.failures)
+    if (f->health.failures) {
         log_notice("feed %s: back after %d failed polls", f->conf->name, f->health.failures);
+        deliver_source_health(f->d, f->conf, &f->health, true, now_wall());
+    }
     f->health.failures = 0;
     f->health.last_ok = now_wall();
     free(f->health.last_error);
@@ -156,11 +209,16 @@ static void on_fetched(const struct http_response *r, void *userdata)
     f->in_flight = false;
     d->fetching--;
     f->health.last_poll = now_wall();
+    if (r->moved_to && !f->moved_logged) {
+        log_notice("feed %s: moved permanently to %s (update its url)", f->conf->name, r->moved_to);
+        f->moved_logged = true;
+    }
     if (r->curl_code != 0)
         feed_failed(f, r->error);
-    else if (r->status == 304)
+    else if (r->status == 304) {
+        log_debug("feed %s: not modified, nothing to parse", f->conf->name);
         feed_succeeded(f, r);
-    else if (r->status != 200) {
+    } else if (r->status != 200) {
         snprintf(why, sizeof why, "HTTP status %ld", r->status);
         feed_failed(f, why);
     } else
@@ -174,7 +232,7 @@ static void on_fetched(const struct http_response *r, void *userdata)
     poll_pump(d);
     deliver_kick(d);
     daemon_update_status(d);
-    daemon_check_once_done(d);
+    daemon_work_done(d);
 }
 
 static void poll_start(struct feed_state *f)
@@ -187,6 +245,8 @@ static void poll_start(struct feed_state *f)
         .max_bytes = FEED_MAX_BYTES,
         .timeout_ms = d->cfg->fetch_timeout * 1000L,
         .connect_timeout_ms = d->cfg->connect_timeout * 1000L,
+        /* a trickle is cut after a third of the whole budget, at most 30 s */
+        .low_speed_time_s = d->cfg->fetch_timeout / 3 + 1 > 30 ? 30 : d->cfg->fetch_timeout / 3 + 1,
         .max_redirects = FEED_MAX_REDIRECTS,
     };
     char err[256];
@@ -205,6 +265,8 @@ static void poll_start(struct feed_state *f)
 static void poll_pump(struct daemon *d)
 {
     size_t head = 0;
+    if (d->next_cfg)
+        return;   /* a reload waits for the fetches in flight; none start meanwhile */
     while (head < d->n_ready && d->fetching < (size_t)d->cfg->max_parallel) {
         struct feed_state *f = &d->feeds[d->ready[head++]];
         f->queued = false;
@@ -227,8 +289,67 @@ static int on_poll_due(sd_event_source *s, uint64_t usec, void *userdata)
     return 0;
 }
 
+/* After a restart or reload a feed keeps its rhythm: it is due one interval
+ * after its last poll. A feed never polled is due soon, spread a little. */
+static int64_t poll_first_delay(const struct feed_state *f)
+{
+    if (f->d->once)
+        return 0;
+    if (f->health.last_poll > 0) {
+        int64_t due = f->health.last_poll + f->conf->interval - now_wall();
+        return due > 0 ? due : 0;
+    }
+    return schedule_first_poll(f->conf->interval, arc4random());
+}
+
+#define PRUNE_INTERVAL_S 3600
+
+/* Forget incidents past retention, in the book and the database, hourly:
+ * memory and the tables stay bounded however long the daemon runs. */
+static int on_prune_due(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct daemon *d = userdata;
+    struct incident_params p;
+    int n = -1;
+    if (store_begin(d->store) == 0) {
+        n = incstore_prune(d->incidents, d->store, incident_params_of(d->cfg, &p), now_wall());
+        if (n < 0 || store_commit(d->store) < 0) {
+            store_rollback(d->store);
+            n = -1;
+        }
+    }
+    if (n < 0)
+        log_error("incidents: cannot prune: %s", store_error(d->store));
+    else if (n > 0)
+        log_info("incidents: %d past retention forgotten", n);
+    sd_event_source_set_time(s, usec + PRUNE_INTERVAL_S * 1000000ULL);
+    sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+    return 0;
+}
+
+static int poll_setup_incidents(struct daemon *d)
+{
+    struct incident_params p;
+    uint64_t now;
+    d->incidents = incstore_load(d->store, incident_params_of(d->cfg, &p), now_wall());
+    if (!d->incidents) {
+        log_error("incidents: cannot read them: %s", store_error(d->store));
+        return -1;
+    }
+    sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+    if (sd_event_add_time(d->ev, &d->prune_timer, CLOCK_MONOTONIC, now + PRUNE_INTERVAL_S * 1000000ULL,
+                          1000000, on_prune_due, d) < 0) {
+        log_error("incidents: cannot arm the prune timer");
+        return -1;
+    }
+    sd_event_source_set_description(d->prune_timer, "incident-prune");
+    return 0;
+}
+
 int poll_setup(struct daemon *d)
 {
+    if (poll_setup_incidents(d) < 0)
+        return -1;
     d->n_feeds = d->cfg->n_feeds;
     d->feeds = xcalloc(d->n_feeds, sizeof *d->feeds);
     d->ready = xcalloc(d->n_feeds, sizeof *d->ready);
@@ -240,7 +361,7 @@ int poll_setup(struct daemon *d)
             log_error("feed %s: cannot read its state: %s", f->conf->name, store_error(d->store));
             return -1;
         }
-        poll_arm(f, d->once ? 0 : schedule_first_poll(f->conf->interval, arc4random()));
+        poll_arm(f, poll_first_delay(f));
     }
     return 0;
 }
@@ -253,6 +374,9 @@ void poll_teardown(struct daemon *d)
     }
     free(d->feeds);
     free(d->ready);
+    d->prune_timer = sd_event_source_disable_unref(d->prune_timer);
+    incident_book_free(d->incidents);
+    d->incidents = NULL;
     d->feeds = NULL;
     d->ready = NULL;
     d->n_feeds = d->n_ready = 0;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "automaton.h"
 #include "extract.h"
 #include "normalize.h"
 #include "util.h"
@@ -81,7 +82,25 @@ struct place {
     const char *province;      /* points into provinces[] */
 };
 
+/* What an automaton pattern stands for: a literal term of a group or a
+ * gazetteer place. */
+struct lit {
+    enum term_kind kind;
+    bool place;
+    size_t index;              /* group index, or place index */
+};
+
+/* A regex term: run by PCRE2, outside the automaton. */
+struct rx {
+    size_t index;              /* group index, or place index */
+    const struct term *term;
+};
+
 struct ruleset {
+    struct ac *ac;             /* every literal term and place, one pass per field */
+    struct lit *lits;          /* by automaton pattern id */
+    struct rx *rx_groups, *rx_places;
+    size_t n_rx_groups, n_rx_places;
     struct group *groups;
     size_t n_groups;
     struct rule *rules;
@@ -183,26 +202,16 @@ static int term_parse(struct term *t, const config_setting_t *s, const char *own
     return 0;
 }
 
-/* Byte offset of the next hit of t in text at or after from, or -1. */
-static long term_find(const struct term *t, const char *text, size_t len, size_t from,
-                      pcre2_match_data *md, pcre2_match_context *mctx)
+/* Byte offset of the next hit of regex term t in text at or after from;
+ * -1 when there is none, -2 when the match or depth limit stopped the
+ * search (a pathological pattern: counted, treated as no match). */
+static long regex_find(const struct term *t, const char *text, size_t len, size_t from,
+                       pcre2_match_data *md, pcre2_match_context *mctx)
 {
-    if (t->kind == TERM_REGEX) {
-        int rc = pcre2_match(t->re, (PCRE2_SPTR)text, len, from, PCRE2_NO_UTF_CHECK, md, mctx);
-        return rc >= 0 ? (long)pcre2_get_ovector_pointer(md)[0] : -1;
-    }
-    while (from + t->len <= len) {
-        const char *p = memmem(text + from, len - from, t->text, t->len);
-        if (!p)
-            return -1;
-        size_t off = (size_t)(p - text);
-        bool start_ok = off == 0 || text[off - 1] == ' ';
-        bool end_ok = off + t->len == len || text[off + t->len] == ' ';
-        if (t->kind == TERM_SUBSTR || (start_ok && (t->kind == TERM_PREFIX || end_ok)))
-            return (long)off;
-        from = off + 1;
-    }
-    return -1;
+    int rc = pcre2_match(t->re, (PCRE2_SPTR)text, len, from, PCRE2_NO_UTF_CHECK, md, mctx);
+    if (rc >= 0)
+        return (long)pcre2_get_ovector_pointer(md)[0];
+    return rc == PCRE2_ERROR_NOMATCH ? -1 : -2;
 }
 
 /* --- loading ------------------------------------------------------------ */
@@ -483,12 +492,45 @@ static int gazetteer_load(struct ruleset *rs, const config_setting_t *root, char
     return 0;
 }
 
+/* Literal terms go into the automaton, regexes into per-kind lists. */
+static int index_term(struct ruleset *rs, const struct term *t, bool place, size_t index,
+                      char *err, size_t errlen)
+{
+    if (t->kind == TERM_REGEX) {
+        struct rx **v = place ? &rs->rx_places : &rs->rx_groups;
+        size_t *n = place ? &rs->n_rx_places : &rs->n_rx_groups;
+        *v = xreallocarray(*v, *n + 1, sizeof **v);
+        (*v)[(*n)++] = (struct rx){.index = index, .term = t};
+        return 0;
+    }
+    long id = ac_add(rs->ac, t->text, t->len);
+    if (id < 0)
+        return errf(err, errlen, "the ruleset's terms exceed %u bytes in all", AC_MAX_STATES - 1);
+    rs->lits = xreallocarray(rs->lits, (size_t)id + 1, sizeof *rs->lits);
+    rs->lits[id] = (struct lit){.kind = t->kind, .place = place, .index = index};
+    return 0;
+}
+
+static int ruleset_index(struct ruleset *rs, char *err, size_t errlen)
+{
+    rs->ac = ac_new();
+    for (size_t g = 0; g < rs->n_groups; g++)
+        for (size_t i = 0; i < rs->groups[g].n_terms; i++)
+            if (index_term(rs, &rs->groups[g].terms[i], false, g, err, errlen) < 0)
+                return -1;
+    for (size_t p = 0; p < rs->n_places; p++)
+        if (index_term(rs, &rs->places[p].term, true, p, err, errlen) < 0)
+            return -1;
+    ac_compile(rs->ac);
+    return 0;
+}
+
 struct ruleset *ruleset_new(const config_t *cfg, char *err, size_t errlen)
 {
     struct ruleset *rs = xcalloc(1, sizeof *rs);
     const config_setting_t *root = config_root_setting(cfg);
     if (groups_load(rs, root, err, errlen) < 0 || rules_load(rs, root, err, errlen) < 0 ||
-        gazetteer_load(rs, root, err, errlen) < 0)
+        gazetteer_load(rs, root, err, errlen) < 0 || ruleset_index(rs, err, errlen) < 0)
         goto fail;
     rs->mctx = pcre2_match_context_create(NULL);
     if (!rs->mctx) {
@@ -525,6 +567,10 @@ void ruleset_free(struct ruleset *rs)
         term_clear(&rs->places[i].term);
     free(rs->places);
     pcre2_match_context_free(rs->mctx);
+    ac_free(rs->ac);
+    free(rs->lits);
+    free(rs->rx_groups);
+    free(rs->rx_places);
     free(rs);
 }
 
@@ -544,30 +590,105 @@ struct hits {
     uint8_t n;
 };
 
-/* Word index of byte off: words are space-separated, and each CJK
- * character counts as a word so that 'near' works in Chinese too. */
-static uint16_t word_index(const char *text, size_t off)
+/* Word positions: words are space-separated, and each CJK character counts
+ * as a word so that 'near' works in Chinese too. */
+static bool is_word_step(unsigned char c)
 {
-    size_t w = 0;
-    for (size_t i = 0; i < off; i++)
-        if (text[i] == ' ' || ((unsigned char)text[i] >= 0xE3 && (unsigned char)text[i] <= 0xE9))
-            w++;
-    return w > UINT16_MAX ? UINT16_MAX : (uint16_t)w;
+    return c == ' ' || (c >= 0xE3 && c <= 0xE9);
 }
 
-static void group_hits(const struct group *g, const struct field *f, struct hits *h,
-                       pcre2_match_data *md, pcre2_match_context *mctx)
+/* Per-field state of one scan. Hits arrive in nearly increasing order, so
+ * the word index is kept by moving a cursor rather than counting from 0. */
+struct scan {
+    const struct ruleset *rs;
+    const struct field *f;
+    struct hits *hs;           /* this field's column: hs[group * N_FIELDS] */
+    size_t cur_off;
+    size_t cur_word;
+    long place_off;            /* earliest place found, or -1 */
+    size_t place;
+    unsigned regex_limited;
+};
+
+static uint16_t scan_word(struct scan *sc, size_t off)
 {
-    h->n = 0;
-    for (size_t t = 0; t < g->n_terms && h->n < HIT_CAP; t++) {
-        size_t from = 0;
-        long off;
-        while (h->n < HIT_CAP && from <= f->len &&
-               (off = term_find(&g->terms[t], f->text, f->len, from, md, mctx)) >= 0) {
-            h->pos[h->n++] = word_index(f->text, (size_t)off);
-            from = (size_t)off + 1;
-        }
+    const unsigned char *t = (const unsigned char *)sc->f->text;
+    for (; sc->cur_off < off; sc->cur_off++)
+        sc->cur_word += is_word_step(t[sc->cur_off]);
+    for (; sc->cur_off > off; sc->cur_off--)
+        sc->cur_word -= is_word_step(t[sc->cur_off - 1]);
+    return sc->cur_word > UINT16_MAX ? UINT16_MAX : (uint16_t)sc->cur_word;
+}
+
+static void add_hit(struct hits *h, uint16_t pos)
+{
+    if (h->n < HIT_CAP)
+        h->pos[h->n++] = pos;
+}
+
+static void take_place(struct scan *sc, size_t place, size_t off)
+{
+    if (sc->place_off < 0 || off < (size_t)sc->place_off ||
+        (off == (size_t)sc->place_off && place < sc->place)) {
+        sc->place_off = (long)off;
+        sc->place = place;
     }
+}
+
+/* One automaton hit: apply the term's boundary rule, then record it. */
+static void on_literal(void *ctx, uint32_t id, size_t start, size_t end)
+{
+    struct scan *sc = ctx;
+    const struct lit *l = &sc->rs->lits[id];
+    const char *t = sc->f->text;
+    if (l->kind != TERM_SUBSTR) {
+        bool start_ok = start == 0 || t[start - 1] == ' ';
+        bool end_ok = end == sc->f->len || t[end] == ' ';
+        if (!start_ok || (l->kind == TERM_WORD && !end_ok))
+            return;
+    }
+    if (l->place)
+        take_place(sc, l->index, start);
+    else
+        add_hit(&sc->hs[l->index * N_FIELDS], scan_word(sc, start));
+}
+
+/* Regex terms, every occurrence, after the automaton's pass. */
+static void scan_regexes(struct scan *sc, pcre2_match_data *md)
+{
+    const struct ruleset *rs = sc->rs;
+    for (size_t i = 0; i < rs->n_rx_groups; i++) {
+        struct hits *h = &sc->hs[rs->rx_groups[i].index * N_FIELDS];
+        size_t from = 0;
+        long off = -1;
+        while (h->n < HIT_CAP && from <= sc->f->len &&
+               (off = regex_find(rs->rx_groups[i].term, sc->f->text, sc->f->len, from, md,
+                                 rs->mctx)) >= 0) {
+            add_hit(h, scan_word(sc, (size_t)off));
+            /* on to the next character: PCRE2 must start on a UTF-8 boundary */
+            for (from = (size_t)off + 1;
+                 from < sc->f->len && ((unsigned char)sc->f->text[from] & 0xC0) == 0x80; from++)
+                ;
+        }
+        sc->regex_limited += off == -2;
+    }
+    for (size_t i = 0; i < rs->n_rx_places; i++) {
+        long off = regex_find(rs->rx_places[i].term, sc->f->text, sc->f->len, 0, md, rs->mctx);
+        if (off >= 0)
+            take_place(sc, rs->rx_places[i].index, (size_t)off);
+        sc->regex_limited += off == -2;
+    }
+}
+
+/* Scan one field: group hits into hs, and the field's first place. */
+static const char *scan_field(const struct ruleset *rs, const struct field *f, struct hits *hs,
+                              pcre2_match_data *md, unsigned *regex_limited)
+{
+    struct scan sc = {.rs = rs, .f = f, .hs = hs, .place_off = -1};
+    ac_scan(rs->ac, f->text, f->len, on_literal, &sc);
+    scan_regexes(&sc, md);
+    *regex_limited += sc.regex_limited;
+    return sc.place_off >= 0 ? rs->places[sc.place].province : NULL;
 }
 
 static bool ref_hit(const struct hits *hs, struct gref r, unsigned scope)
@@ -636,26 +757,6 @@ static void add_tags(const struct rule *ru, struct match_result *out)
     }
 }
 
-/* Province of the earliest gazetteer place in the title, else the summary. */
-static const char *find_province(const struct ruleset *rs, const struct field *fs,
-                                 pcre2_match_data *md)
-{
-    for (int f = 0; f < N_FIELDS; f++) {
-        long best = -1;
-        const char *prov = NULL;
-        for (size_t i = 0; i < rs->n_places; i++) {
-            long off = term_find(&rs->places[i].term, fs[f].text, fs[f].len, 0, md, rs->mctx);
-            if (off >= 0 && (best < 0 || off < best)) {
-                best = off;
-                prov = rs->places[i].province;
-            }
-        }
-        if (prov)
-            return prov;
-    }
-    return NULL;
-}
-
 void ruleset_match(const struct ruleset *rs, const char *title, const char *summary,
                    struct match_result *out)
 {
@@ -669,11 +770,12 @@ void ruleset_match(const struct ruleset *rs, const char *title, const char *summ
         abort();
     struct hits *hs = xcalloc(rs->n_groups * N_FIELDS + 1, sizeof *hs);
     struct tolls tolls = {.killed = -1, .injured = -1};
+    /* the province is that of the earliest place in the title, else the summary */
+    const char *province[N_FIELDS];
     for (int f = 0; f < N_FIELDS; f++) {
         fs[f].len = strlen(fs[f].text);
         extract_merge(&tolls, extract_tolls(fs[f].text));
-        for (size_t g = 0; g < rs->n_groups; g++)
-            group_hits(&rs->groups[g], &fs[f], &hs[g * N_FIELDS + (size_t)f], md, rs->mctx);
+        province[f] = scan_field(rs, &fs[f], &hs[f], md, &out->regex_limited);
     }
     out->killed = tolls.killed;
     out->injured = tolls.injured;
@@ -690,7 +792,7 @@ void ruleset_match(const struct ruleset *rs, const char *title, const char *summ
             out->rules[out->n_rules++] = ru->name;
         add_tags(ru, out);
     }
-    out->province = find_province(rs, fs, md);
+    out->province = province[FIELD_TITLE] ? province[FIELD_TITLE] : province[FIELD_SUMMARY];
     free(hs);
     pcre2_match_data_free(md);
     for (int f = 0; f < N_FIELDS; f++)

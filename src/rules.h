@@ -25,6 +25,7 @@ struct match_result {
     int killed;                          /* -1 when the text states no figure */
     int injured;                         /* -1 when the text states no figure */
     const char *province;                /* canonical province name, or NULL */
+    unsigned regex_limited;              /* regex runs stopped by the match or depth limit */
 };
 
 /* Compile the groups, rules and gazetteer found at the root of cfg. An error

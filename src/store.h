@@ -22,9 +22,19 @@ struct store_feed {
 struct store_delivery {
     int64_t alert_id;
     char *payload;         /* the alert as JSON */
-    int attempts;
+    int attempts;          /* attempts started before this one */
     int64_t next_try;      /* wall-clock seconds */
+    int64_t created;       /* when the alert was enqueued */
 };
+
+/* A delivery given up on (a dead letter); strings valid during the callback. */
+struct store_dead {
+    int64_t alert_id;
+    const char *sink, *key, *error;
+    int attempts;
+    int64_t created;
+};
+typedef void (*store_dead_fn)(const struct store_dead *d, void *ctx);
 
 struct store_stats {
     int64_t items, alerts, pending, dead;
@@ -49,13 +59,61 @@ int store_enqueue(struct store *st, const char *key, const char *incident, int s
 /* The oldest pending delivery of sink (due or not): 1 and *out filled, 0 when none. */
 int store_next_delivery(struct store *st, const char *sink, struct store_delivery *out);
 void store_delivery_clear(struct store_delivery *d);
+/* Count an attempt as started, before sending: after a crash mid-send the
+ * next attempt knows (attempts > 0) that the receiver may have it already. */
+int store_delivery_start(struct store *st, int64_t alert_id, const char *sink);
 int store_delivery_done(struct store *st, int64_t alert_id, const char *sink, int64_t now);
 int store_delivery_retry(struct store *st, int64_t alert_id, const char *sink, int64_t next_try,
                          const char *error);
 int store_delivery_dead(struct store *st, int64_t alert_id, const char *sink, const char *error);
+
+/* 1 when an alert with this idempotency key was enqueued, 0 when not. */
+int store_alert_exists(struct store *st, const char *key);
+
+/* Call fn for every dead letter, oldest alert first; returns how many. */
+int store_dead_letters(struct store *st, store_dead_fn fn, void *ctx);
+
+/* Dead letters back to pending, due at now, attempts from 0: of one sink
+ * (NULL: all) and one alert by its key (NULL: all). Returns how many. */
+int store_redeliver(struct store *st, const char *sink, const char *key, int64_t now);
 
 int store_feed_load(struct store *st, const char *feed, struct store_feed *out);
 int store_feed_save(struct store *st, const char *feed, const struct store_feed *f);
 void store_feed_clear(struct store_feed *f);
 
 int store_stats(struct store *st, struct store_stats *out);
+
+/* ------------------------------------------------------------ incidents
+ * The incident book (incident.h) as rows, written in the transaction that
+ * marks its report seen. Incidents last seen before a time are loaded or
+ * pruned whole, with their sources. Strings are borrowed for the call. */
+struct store_incident {
+    const char *key;
+    int cls;                  /* enum incident_class */
+    const char *province;     /* or NULL */
+    const char *tags;         /* newline-separated */
+    int64_t first, last, last_seen;
+    int severity, killed, injured;
+    const char *claimed;      /* or NULL */
+    int version;
+};
+
+struct store_source {
+    const char *incident;
+    const char *feed;
+    const char *link;         /* or NULL */
+    int64_t seen;
+    uint64_t url_hash, fingerprint;
+};
+
+typedef int (*store_incident_fn)(void *ctx, const struct store_incident *in);
+typedef int (*store_source_fn)(void *ctx, const struct store_source *src);
+
+int store_incident_save(struct store *st, const struct store_incident *in);   /* insert or replace */
+int store_source_add(struct store *st, const struct store_source *src);
+/* Every incident last seen at or after since (oldest first), then their
+ * sources (in the order added). A callback returning non-zero stops. */
+int store_incidents_load(struct store *st, int64_t since, store_incident_fn on_incident,
+                         store_source_fn on_source, void *ctx);
+/* Delete incidents last seen before `before`; returns how many. */
+int store_incidents_prune(struct store *st, int64_t before);

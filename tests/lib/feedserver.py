@@ -3,16 +3,18 @@
 
 Serves the files of one directory over HTTP/1.1 on 127.0.0.1 the way a
 well-behaved news site does (Content-Type by feed kind, strong ETag,
-Last-Modified, 304 on a matching validator, gzip when asked), records every
-request, and misbehaves on purpose when a test asks it to: an error status
-for the next K requests, a delay, a redirect (to any URL, file:// included),
-a body replaced by given bytes, a connection dropped in the middle of the
-body.
+Last-Modified, 304 on a matching validator, brotli or gzip when asked),
+records every request, and misbehaves on purpose when a test asks it to: an
+error status for the next K requests, a delay, a redirect (to any URL,
+file:// included), a body replaced by given bytes (optionally compressed),
+a connection dropped in the middle of the body, a body trickled one byte at
+a time.
 
 Library:  with FeedServer(dir) as fs: fs.url_for("wire.xml"); fs.fail("/wire.xml", 500, count=2)
 CLI:      python3 tests/lib/feedserver.py --dir DIR [--port N]   (first stdout line: base URL)
 
-Python 3 standard library only.
+Python 3 standard library only; brotli bodies come from the `brotli`
+command (Debian package brotli), and are not offered when it is missing.
 """
 
 import argparse
@@ -20,8 +22,10 @@ import email.utils
 import gzip
 import hashlib
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -62,6 +66,7 @@ class Request:
     headers: dict             # lower-cased names
     time: float               # time.time() when the request line was read
     status: int = 0           # what the server answered (0: connection dropped)
+    encoding: str = None      # Content-Encoding of the answer, if any
 
 
 @dataclass
@@ -73,6 +78,8 @@ class Behaviour:
     delay: float = 0.0
     location: str = None
     drop: bool = False
+    drip: float = 0.0         # > 0: send the body one byte per this many seconds
+    encoding: str = None      # "gzip" or "br": compress the given body with it
     headers: dict = field(default_factory=dict)
     count: int = None
 
@@ -109,11 +116,15 @@ class _Handler(BaseHTTPRequestHandler):
             body = b.body if b.body is not None else b""
             ctype = b.content_type or (content_type_for(path, body) if status == 200
                                        else "text/plain")
-            return self._answer(req, status, body, ctype, dict(b.headers), head,
-                                drop=b.drop)
-        self._serve_file(req, path, head, drop=bool(b and b.drop))
+            hdrs = dict(b.headers)
+            if b.encoding:
+                body = compress(body, b.encoding)
+                hdrs["Content-Encoding"] = req.encoding = b.encoding
+            return self._answer(req, status, body, ctype, hdrs, head,
+                                drop=b.drop, drip=b.drip)
+        self._serve_file(req, path, head, drop=bool(b and b.drop), drip=b.drip if b else 0.0)
 
-    def _serve_file(self, req, path, head, drop):
+    def _serve_file(self, req, path, head, drop, drip=0.0):
         owner = self.server.owner
         data, mtime = owner._read(path)
         if data is None:
@@ -125,10 +136,13 @@ class _Handler(BaseHTTPRequestHandler):
         if not owner.ignore_validators and self._not_modified(etag, mtime):
             return self._answer(req, 304, b"", None, hdrs, head)
         ctype = content_type_for(path, data)
-        if _accepts_gzip(self.headers.get("Accept-Encoding", "")):
-            data = gzip.compress(data, mtime=int(mtime))
-            hdrs["Content-Encoding"] = "gzip"
-        self._answer(req, 200, data, ctype, hdrs, head, drop=drop)
+        accepted = self.headers.get("Accept-Encoding", "")
+        for enc in owner.encodings:
+            if _accepts(accepted, enc) and (enc != "br" or brotli_available()):
+                data = compress(data, enc, mtime)
+                hdrs["Content-Encoding"] = req.encoding = enc
+                break
+        self._answer(req, 200, data, ctype, hdrs, head, drop=drop, drip=drip)
 
     def _not_modified(self, etag, mtime):
         inm = self.headers.get("If-None-Match")
@@ -144,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
             return int(mtime) <= when
         return False
 
-    def _answer(self, req, status, body, ctype, headers, head, drop=False):
+    def _answer(self, req, status, body, ctype, headers, head, drop=False, drip=0.0):
         req.status = 0 if drop else status
         self.send_response(status)
         if ctype and status != 304:
@@ -168,13 +182,46 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if drip > 0:
+            self._drip(body, drip)
+            return
         self.wfile.write(body)
 
+    def _drip(self, body, seconds):
+        """One byte per `seconds` until the body is out, the client hangs up
+        or the server stops."""
+        self.close_connection = True
+        stopping = self.server.owner._stopping
+        for i in range(len(body)):
+            try:
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+            except OSError:
+                return
+            if stopping.wait(seconds):
+                return
 
-def _accepts_gzip(value):
+
+def brotli_available():
+    return shutil.which("brotli") is not None
+
+
+def compress(data, encoding, mtime=0):
+    """data compressed with a Content-Encoding: gzip or br."""
+    if encoding == "gzip":
+        return gzip.compress(data, mtime=int(mtime))
+    if encoding == "br":
+        return subprocess.run(["brotli", "-c"], input=data, stdout=subprocess.PIPE,
+                              check=True).stdout
+    raise ValueError("unknown encoding %r" % encoding)
+
+
+def _accepts(value, encoding):
+    """Whether an Accept-Encoding value allows encoding (gzip or br)."""
+    names = ("gzip", "x-gzip", "*") if encoding == "gzip" else (encoding, "*")
     for part in value.split(","):
         bits = [b.strip() for b in part.split(";")]
-        if bits[0].lower() in ("gzip", "x-gzip", "*"):
+        if bits[0].lower() in names:
             q = [b for b in bits[1:] if b.startswith("q=")]
             try:
                 return not q or float(q[0][2:]) > 0
@@ -187,6 +234,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        # a client hanging up mid-answer (a size cap, a timeout) is what
+        # several tests provoke: no traceback for that
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class FeedServer:
     """The feed server as a library; also a context manager."""
@@ -195,6 +249,8 @@ class FeedServer:
         self.directory = os.path.abspath(directory)
         self.verbose = verbose
         self.ignore_validators = False   # True: always answer 200 with the body
+        self.encodings = ["br", "gzip"]  # preferred first, among those the client accepts
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._requests = []
@@ -223,6 +279,7 @@ class FeedServer:
         return self
 
     def stop(self):
+        self._stopping.set()
         if self._thread:
             self._httpd.shutdown()
             self._thread.join(5)
@@ -283,6 +340,11 @@ class FeedServer:
 
     def drop(self, path, count=None):
         self.behave(path, drop=True, count=count)
+
+    def drip(self, path, seconds_per_byte=1.0, count=None):
+        """Send the file's body (or, after replace_body, the given one) one
+        byte at a time."""
+        self.behave(path, drip=seconds_per_byte, count=count)
 
     def clear(self, path=None):
         with self._lock:

@@ -135,7 +135,8 @@ static void test_errors(void **state)
     expect_error("feeds = ( { url = \"http://a.example/\"; } );\n@include \"rules.conf\"\n",
                  "1: feed without a 'name'");
     expect_error("sinks = ( { name = \"s\"; type = \"pager\"; } );\n@include \"rules.conf\"\n",
-                 "1: sink 's': unknown type 'pager' (journald or webhook)");
+                 "1: sink 's': unknown type 'pager' (journald, webhook, slack, mattermost, discord, msteams, "
+                 "googlechat, telegram or ntfy)");
     expect_error("sinks = ( { name = \"s\"; type = \"webhook\"; } );\n@include \"rules.conf\"\n",
                  "1: sink 's' needs 'url' or 'url_file'");
     expect_error("sinks = ( { name = \"s\"; type = \"webhook\";\n url = \"ftp://x.example/\"; } );\n@include \"rules.conf\"\n",
@@ -195,6 +196,35 @@ static void test_shipped_config(void **state)
     config_free(c);
 }
 
+/* Incident grouping settings: defaults, values, range checks. */
+static void test_incident_settings(void **state)
+{
+    (void)state;
+    char err[1024];
+    struct config *c = load_text("@include \"rules.conf\"\n", err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(c->incident_window, 72 * 3600);
+    assert_int_equal(c->retention, 30 * 86400);
+    assert_int_equal(c->near_duplicate_threshold, 10);
+    config_free(c);
+    c = load_text("incident_window = 86400;\nretention = 604800;\nnear_duplicate_threshold = 6;\n"
+                  "@include \"rules.conf\"\n", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->incident_window, 86400);
+    assert_int_equal(c->retention, 604800);
+    assert_int_equal(c->near_duplicate_threshold, 6);
+    config_free(c);
+    expect_error("incident_window = 60;\n@include \"rules.conf\"\n",
+                 "1: 'incident_window' must be between 3600 and 2592000, not 60");
+    expect_error("\nnear_duplicate_threshold = 33;\n@include \"rules.conf\"\n",
+                 "2: 'near_duplicate_threshold' must be between 0 and 32, not 33");
+    expect_error("retention = 3600;\n@include \"rules.conf\"\n",
+                 "1: 'retention' must be between 86400 and 315360000, not 3600");
+    expect_error("incident_window = 864000;\nretention = 86400;\n@include \"rules.conf\"\n",
+                 "2: 'retention' (86400) must not be shorter than 'incident_window' (864000)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_url_file_missing),
         cmocka_unit_test(test_missing_include),
         cmocka_unit_test(test_shipped_config),
+        cmocka_unit_test(test_incident_settings),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

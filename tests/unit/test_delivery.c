@@ -14,6 +14,7 @@
 #include "date.h"
 #include "schedule.h"
 #include "sink.h"
+#include "store.h"
 
 static void test_judge_http(void **state)
 {
@@ -83,13 +84,61 @@ static void test_alert_object(void **state)
         "\"title\":\"Convoy attacked\",\"link\":\"https://wire.example/1\",\"summary\":\"Five killed.\","
         "\"feed\":\"wire\",\"published\":\"2024-10-06T23:00:00Z\",\"detected\":\"2024-10-06T23:06:40Z\","
         "\"killed\":5,\"injured\":null,\"province\":\"Balochistan\",\"rules\":[\"cpec-attack\"],"
-        "\"tags\":[\"ied\"]}");
+        "\"tags\":[\"ied\"],\"sources\":[],\"changes\":[]}");
     assert_string_equal(alert_str(a, "severity"), "critical");
     assert_int_equal(alert_int(a, "killed"), 5);
     assert_int_equal(alert_int(a, "injured"), -1);
     assert_string_equal(alert_str(a, "province"), "Balochistan");
     free(text);
     json_decref(a);
+}
+
+static void collect_dead(const struct store_dead *d, void *ctx)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+    snprintf(out + n, 512 - n, "%s %s %d %s;", d->sink, d->key, d->attempts, d->error);
+}
+
+/* An attempt is counted before it is sent; dead letters are listed and put
+ * back, attempts from zero, due at once. */
+static void test_outbox_attempts_dead_letters_redeliver(void **state)
+{
+    (void)state;
+    const char *sinks[] = { "ops", "chat" };
+    char err[256], dead[512] = "";
+    struct store *st = store_open(":memory:", err, sizeof err);
+    struct store_delivery d;
+    assert_non_null(st);
+    assert_int_equal(store_enqueue(st, "i-1/1", "i-1", 4, "{}", sinks, 2, 100), 0);
+    assert_int_equal(store_enqueue(st, "i-2/1", "i-2", 4, "{}", sinks, 2, 101), 0);
+    assert_int_equal(store_alert_exists(st, "i-1/1"), 1);
+    assert_int_equal(store_alert_exists(st, "i-9/1"), 0);
+
+    assert_int_equal(store_next_delivery(st, "ops", &d), 1);
+    assert_int_equal(d.created, 100);
+    assert_int_equal(store_delivery_start(st, d.alert_id, "ops"), 0);   /* then a crash */
+    store_delivery_clear(&d);
+    assert_int_equal(store_next_delivery(st, "ops", &d), 1);
+    assert_int_equal(d.attempts, 1);   /* the restart knows it may be a repeat */
+    assert_int_equal(store_delivery_start(st, d.alert_id, "ops"), 0);
+    assert_int_equal(store_delivery_dead(st, d.alert_id, "ops", "HTTP status 404"), 0);
+    store_delivery_clear(&d);
+    assert_int_equal(store_next_delivery(st, "chat", &d), 1);
+    assert_int_equal(store_delivery_dead(st, d.alert_id, "chat", "not delivered within max_age"), 0);
+    store_delivery_clear(&d);
+
+    assert_int_equal(store_dead_letters(st, collect_dead, dead), 2);
+    assert_string_equal(dead, "chat i-1/1 0 not delivered within max_age;ops i-1/1 2 HTTP status 404;");
+    assert_int_equal(store_redeliver(st, "ops", "i-2/1", 500), 0);   /* not dead */
+    assert_int_equal(store_redeliver(st, "ops", NULL, 500), 1);
+    assert_int_equal(store_next_delivery(st, "ops", &d), 1);
+    assert_int_equal(d.attempts, 0);
+    assert_int_equal(d.next_try, 500);
+    store_delivery_clear(&d);
+    assert_int_equal(store_redeliver(st, NULL, "i-1/1", 600), 1);
+    assert_int_equal(store_dead_letters(st, collect_dead, dead), 0);
+    store_close(st);
 }
 
 int main(void)
@@ -99,6 +148,7 @@ int main(void)
         cmocka_unit_test(test_retry_delay),
         cmocka_unit_test(test_schedule),
         cmocka_unit_test(test_alert_object),
+        cmocka_unit_test(test_outbox_attempts_dead_letters_redeliver),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,6 +47,27 @@ static const struct toll_case cases[] = {
     {"三名中方教师遇难", 3, -1},
     {"二十六人死亡", 26, -1},
     {"卡拉奇连日高温，医院接诊大量中暑患者。", -1, -1},
+    /* a conjunct without a numeral counts one: "and their driver", "and a guard" */
+    {"Five Chinese nationals and their driver were killed.", 6, -1},
+    {"The bomber struck, killing five Chinese engineers and their Pakistani driver.", 6, -1},
+    {"Gunmen opened fire, killing three soldiers and a policeman.", 4, -1},
+    {"The attack killed two and wounded five.", 2, 5},
+    {"The four victims killed on Monday, along with their driver, were buried.", 5, -1},
+    {"تین چینی اساتذہ اور ان کا پاکستانی ڈرائیور جاں بحق ہو گئے", 4, -1},
+    {"پانچ چینی شہری اور ڈرائیور ہلاک", 6, -1},
+    {"造成5名中国公民和1名巴方司机遇难", 6, -1},
+    /* a singular subject counts one; an attacker does not */
+    {"Chinese national wounded in Karachi shooting", -1, 1},
+    {"A police officer was critically injured.", -1, 1},
+    {"Militant commander killed in raid", -1, -1},
+    /* the head figure before "including" */
+    {"Five people, including three Chinese engineers, were injured.", -1, 5},
+    {"Nine people were killed, including two Chinese nationals.", 9, -1},
+    /* Pakistani English and Urdu for soldiers killed in action */
+    {"Five soldiers martyred in Bannu attack", 5, -1},
+    {"چار اہلکار شہید", 4, -1},
+    /* numbers not attached to a casualty word are not tolls */
+    {"Chinese firm wins 3 contracts worth 2 billion", -1, -1},
 };
 
 static void test_tolls(void **state)

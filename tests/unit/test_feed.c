@@ -383,6 +383,234 @@ static void test_item_cap(void **state)
     sbuf_free(&b);
 }
 
+/* ---- streaming ---- */
+
+/* A source handing out at most `step` bytes per read. */
+struct trickle {
+    const char *data;
+    size_t len, pos, step;
+};
+
+static ssize_t trickle_read(void *ctx, char *buf, size_t len)
+{
+    struct trickle *t = ctx;
+    size_t n = t->len - t->pos;
+    if (n > t->step)
+        n = t->step;
+    if (n > len)
+        n = len;
+    memcpy(buf, t->data + t->pos, n);
+    t->pos += n;
+    return (ssize_t)n;
+}
+
+static void collect_item(struct feed_item *it, void *userdata)
+{
+    struct feed_doc *doc = userdata;
+    doc->items = xreallocarray(doc->items, doc->n_items + 1, sizeof doc->items[0]);
+    doc->items[doc->n_items++] = *it;
+    *it = (struct feed_item){0};   /* taken whole */
+}
+
+static void stream_ok(const char *data, size_t len, size_t step, const char *content_type,
+                      const char *base, struct feed_doc *doc)
+{
+    struct trickle t = {.data = data, .len = len, .step = step};
+    const struct feed_source src = {.read = trickle_read, .ctx = &t};
+    char err[256] = "";
+    *doc = (struct feed_doc){0};
+    if (feed_parse_stream(&src, content_type, base, collect_item, doc, &doc->title, err, sizeof err) != 0)
+        fail_msg("feed_parse_stream (step %zu) failed: %s", step, err);
+}
+
+static void expect_same_doc(const struct feed_doc *a, const struct feed_doc *b)
+{
+    assert_str_or_null(a->title, b->title);
+    assert_int_equal(a->n_items, b->n_items);
+    for (size_t i = 0; i < a->n_items; i++) {
+        const struct feed_item *x = &a->items[i], *y = &b->items[i];
+        assert_str_or_null(x->title, y->title);
+        assert_str_or_null(x->link, y->link);
+        assert_str_or_null(x->id, y->id);
+        assert_str_or_null(x->summary, y->summary);
+        assert_str_or_null(x->author, y->author);
+        assert_int_equal(x->published, y->published);
+        assert_int_equal(x->updated, y->updated);
+    }
+}
+
+/* Every fixture, and documents whose constructs straddle reads, come out
+ * the same whether read whole or a few bytes at a time: no entity, CDATA
+ * section, DOCTYPE or UTF-8 sequence is cut by a piece boundary. */
+static void test_stream_matches_whole_at_any_piece_size(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"rss2.xml", "rdf.xml", "atom.xml", "atom03.xml", "cp1252.xml",
+                                        "truncated.xml", "feed.json"};
+    static const char *const docs[] = {
+        "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY co \"Wire &amp; Co\"><!ENTITY x \"ex\">]>"
+        "<rss><channel><title>&x;&nbsp;&rsquo;s &#x2019;&#8217; &bogus; a&b</title>"
+        "<item><title><![CDATA[A <b>bold</b> & \xE2\x80\x9Cquoted\xE2\x80\x9D]]></title>"
+        "<description>&lt;p&gt;caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87 \xD8\xA7\xD8\xB1&lt;/p&gt;</description>"
+        "<guid>g1</guid></item><!-- a comment with <tags> & stuff -->"
+        "<item><title>caf\xE9 \x93smart\x94</title><guid>g2</guid></item></channel></rss>",
+    };
+    size_t steps[] = {1, 2, 3, 7, 64, 100000};
+    for (size_t f = 0; f < sizeof files / sizeof files[0] + sizeof docs / sizeof docs[0]; f++) {
+        char path[256];
+        size_t len;
+        char *data;
+        if (f < sizeof files / sizeof files[0]) {
+            snprintf(path, sizeof path, FIXTURES "%s", files[f]);
+            data = slurp(path, &len);
+        } else {
+            data = xstrdup(docs[f - sizeof files / sizeof files[0]]);
+            len = strlen(data);
+        }
+        struct feed_doc whole;
+        parse_ok(data, len, NULL, "https://base.test/", &whole);
+        assert_true(whole.n_items > 0);
+        for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+            struct feed_doc pieces;
+            stream_ok(data, len, steps[k], NULL, "https://base.test/", &pieces);
+            expect_same_doc(&pieces, &whole);
+            feed_doc_free(&pieces);
+        }
+        feed_doc_free(&whole);
+        free(data);
+    }
+}
+
+/* The document cut in pieces above, read: entities in and out of a DTD,
+ * CDATA, a comment holding markup, invalid UTF-8 read as windows-1252. */
+static void test_stream_text_rules(void **state)
+{
+    (void)state;
+    const char *s =
+        "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY x \"ex\">]>"
+        "<rss><channel><title>&x;&nbsp;&rsquo;s &bogus; a&b</title>"
+        "<item><title><![CDATA[A <b>bold</b> & co]]></title><guid>g1</guid></item>"
+        "<item><title>caf\xE9 \x93smart\x94</title><guid>g2</guid></item></channel></rss>";
+    struct feed_doc doc;
+    stream_ok(s, strlen(s), 5, NULL, NULL, &doc);
+    assert_string_equal(doc.title, "ex\xC2\xA0\xE2\x80\x99s &bogus; a&b");
+    assert_int_equal(doc.n_items, 2);
+    assert_string_equal(doc.items[0].title, "A bold & co");
+    assert_string_equal(doc.items[1].title, "caf\xC3\xA9 \xE2\x80\x9Csmart\xE2\x80\x9D");
+    feed_doc_free(&doc);
+}
+
+/* libxml2 drops &amp; and friends after its first error in recover mode;
+ * the pre-pass hands it numeric references, and drops control characters
+ * (an error of their own), so text after them keeps its ampersands. */
+static void test_after_an_error_entities_survive(void **state)
+{
+    (void)state;
+    const char *s = "<rss><channel><item><title>bad\x01 char</title>"
+                    "<link>https://x.test/?a=1&amp;b=2&c=3</link><description>1 &lt; 2 &amp;&amp; "
+                    "&quot;q&quot;</description><unclosed></item><item><title>next</title><guid>n</guid>"
+                    "</item></channel></rss>";
+    struct feed_doc doc;
+    parse_str(s, &doc);
+    assert_string_equal(doc.items[0].title, "bad char");
+    assert_string_equal(doc.items[0].link, "https://x.test/?a=1&b=2&c=3");
+    assert_string_equal(doc.items[0].summary, "1 < 2 && \"q\"");
+    feed_doc_free(&doc);
+}
+
+/* Identity: the same document gives the same ids poll after poll; without
+ * guid or link the id is a hash of title and date, different per item. */
+static void test_identity_stable(void **state)
+{
+    (void)state;
+    const char *s = "<rss><channel>"
+                    "<item><title>One</title><pubDate>Sun, 06 Oct 2024 23:00:00 GMT</pubDate></item>"
+                    "<item><title>One</title><pubDate>Mon, 07 Oct 2024 23:00:00 GMT</pubDate></item>"
+                    "<item><title>Two</title></item>"
+                    "<item><title>Linked</title><link>https://x.test/l</link></item>"
+                    "<item><title>Guid</title><guid isPermaLink=\"false\">  tag:x,2024:1 </guid></item>"
+                    "</channel></rss>";
+    struct feed_doc a, b;
+    parse_str(s, &a);
+    stream_ok(s, strlen(s), 3, NULL, NULL, &b);
+    assert_int_equal(a.n_items, 5);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(strlen(a.items[i].id), 2 + 16);
+        assert_memory_equal(a.items[i].id, "h:", 2);
+    }
+    assert_string_not_equal(a.items[0].id, a.items[1].id);
+    assert_string_not_equal(a.items[0].id, a.items[2].id);
+    assert_string_equal(a.items[3].id, "https://x.test/l");
+    assert_string_equal(a.items[4].id, "tag:x,2024:1");
+    assert_null(a.items[4].link);
+    expect_same_doc(&a, &b);
+    feed_doc_free(&a);
+    feed_doc_free(&b);
+}
+
+/* xml:base on the feed, on an entry and on a link, over the document URL. */
+static void test_xml_base_layers(void **state)
+{
+    (void)state;
+    const char *s = "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"https://a.test/news/\">"
+                    "<title>B</title>"
+                    "<entry><id>e1</id><link href=\"one.html\"/></entry>"
+                    "<entry xml:base=\"/other/\"><id>e2</id><link rel=\"alternate\" href=\"two.html\"/>"
+                    "<link rel=\"enclosure\" href=\"x.mp3\"/></entry>"
+                    "<entry><id>e3</id><link xml:base=\"https://b.test/\" href=\"three\"/><link/></entry>"
+                    "</feed>";
+    struct feed_doc doc;
+    stream_ok(s, strlen(s), 11, NULL, "https://doc.test/feed.xml", &doc);
+    assert_int_equal(doc.n_items, 3);
+    assert_string_equal(doc.items[0].link, "https://a.test/news/one.html");
+    assert_string_equal(doc.items[1].link, "https://a.test/other/two.html");
+    assert_string_equal(doc.items[2].link, "https://b.test/three");
+    feed_doc_free(&doc);
+}
+
+/* An HTTP charset wins over the declaration and over the bytes' guess. */
+static void test_stream_content_type_charset(void **state)
+{
+    (void)state;
+    const char *s = "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><channel><item>"
+                    "<title>Stra\xDF" "e \x80</title><guid>g</guid></item></channel></rss>";
+    struct feed_doc doc;
+    stream_ok(s, strlen(s), 4, "application/rss+xml; charset=\"ISO-8859-1\"", NULL, &doc);
+    assert_string_equal(doc.items[0].title, "Stra\xC3\x9F" "e \xE2\x82\xAC");
+    feed_doc_free(&doc);
+}
+
+/* A source that fails: the error is reported, the items before it stay. */
+static ssize_t failing_read(void *ctx, char *buf, size_t len)
+{
+    struct trickle *t = ctx;
+    if (t->pos >= t->len)
+        return -1;
+    return trickle_read(ctx, buf, len);
+}
+
+static void test_stream_read_error(void **state)
+{
+    (void)state;
+    struct sbuf b = {0};
+    sbuf_puts(&b, "<rss><channel><title>T</title><item><guid>a</guid></item><item><guid>b</guid></item>");
+    for (int i = 0; i < 300; i++)
+        sbuf_puts(&b, "          ");
+    sbuf_puts(&b, "<item><guid>never read whole</guid>");
+    struct trickle t = {.data = b.data, .len = b.len, .step = 1500};
+    const struct feed_source src = {.read = failing_read, .ctx = &t};
+    struct feed_doc doc = {0};
+    char err[64] = "", *title = (char *)"untouched";
+    assert_int_equal(feed_parse_stream(&src, NULL, NULL, collect_item, &doc, &title, err, sizeof err), -1);
+    assert_string_equal(err, "read error");
+    assert_null(title);
+    assert_int_equal(doc.n_items, 2);
+    assert_string_equal(doc.items[0].id, "a");
+    assert_string_equal(doc.items[1].id, "b");
+    feed_doc_free(&doc);
+    sbuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +631,13 @@ int main(void)
         cmocka_unit_test(test_oversize_refused),
         cmocka_unit_test(test_not_a_feed),
         cmocka_unit_test(test_item_cap),
+        cmocka_unit_test(test_stream_matches_whole_at_any_piece_size),
+        cmocka_unit_test(test_stream_text_rules),
+        cmocka_unit_test(test_after_an_error_entities_survive),
+        cmocka_unit_test(test_identity_stable),
+        cmocka_unit_test(test_xml_base_layers),
+        cmocka_unit_test(test_stream_content_type_charset),
+        cmocka_unit_test(test_stream_read_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

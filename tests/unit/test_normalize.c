@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "normalize.h"
@@ -53,6 +54,30 @@ static void test_urdu_variants(void **state)
     expect_norm("\u06d3", "\u06d3");
 }
 
+/* ASCII text takes a short cut; it must give what the full path gives. The
+ * trailing "é" forces the full path over the same ASCII. */
+static void test_ascii_short_cut(void **state)
+{
+    (void)state;
+    static const char *const samples[] = {
+        "Gunmen STORM Chinese consulate!", "a_b-c.d/e\\f", "  x\t\ny  ", "ZZ top 1,320 [Reuters]",
+        "~`!@#$%^&*()+={}|:;\"'<>?", "MiXeD 12abc 3",
+    };
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+        char slow_in[128];
+        snprintf(slow_in, sizeof slow_in, "%s \u00e9", samples[i]);
+        char *fast = norm_text(samples[i]);
+        char *slow = norm_text(slow_in);
+        char want[160];
+        snprintf(want, sizeof want, "%s%s\u00e9", fast, *fast ? " " : "");
+        assert_string_equal(slow, want);
+        free(fast);
+        free(slow);
+    }
+    expect_norm("a_b-c", "a b c");
+    expect_norm("~!@#", "");
+}
+
 static void test_invalid_utf8(void **state)
 {
     (void)state;
@@ -67,6 +92,7 @@ int main(void)
         cmocka_unit_test(test_english),
         cmocka_unit_test(test_fullwidth_and_chinese),
         cmocka_unit_test(test_urdu_variants),
+        cmocka_unit_test(test_ascii_short_cut),
         cmocka_unit_test(test_invalid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rules.h"
 
@@ -191,6 +192,43 @@ static void test_logic(void **state)
     unload(l);
 }
 
+/* A pattern with catastrophic backtracking on a long near-miss: the match
+ * limit stops it (no hit, no hang), and the other terms still work. The
+ * time bound is generous on purpose: without the limit this takes ages. */
+static const char regex_limit_conf[] =
+    "groups = {\n"
+    "  bad = [ \"/(a+)+$/\" ];\n"
+    "  good = [ \"/b+$/\", \"word\" ];\n"
+    "};\n"
+    "rules = (\n"
+    "  { name = \"bad\"; all = [ \"bad\" ]; severity = \"high\"; },\n"
+    "  { name = \"good\"; all = [ \"good\" ]; severity = \"low\"; }\n"
+    ");\n";
+
+static void test_regex_limits(void **state)
+{
+    (void)state;
+    struct loaded *l = load_text(regex_limit_conf);
+    assert_non_null(l->rs);
+    char text[4096];
+    memset(text, 'a', sizeof text - 2);
+    text[sizeof text - 2] = 'b';
+    text[sizeof text - 1] = '\0';
+    struct match_result m;
+    time_t t0 = time(NULL);
+    assert_string_equal(hit(l->rs, NULL, text, &m), "good");
+    assert_true(time(NULL) - t0 < 30);
+    assert_int_equal(m.regex_limited, 1);
+    /* the same pattern still matches where it can */
+    assert_string_equal(hit(l->rs, "aaaa", NULL, &m), "bad");
+    assert_int_equal(m.severity, SEV_HIGH);
+    assert_int_equal(m.regex_limited, 0);
+    /* every hit of a regex, also after multi-byte characters */
+    assert_string_equal(hit(l->rs, "\u888b\u51fb bb", NULL, &m), "good");
+    assert_int_equal(m.regex_limited, 0);
+    unload(l);
+}
+
 struct extraction_case {
     const char *title;
     const char *summary;
@@ -327,6 +365,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_terms),
         cmocka_unit_test(test_logic),
+        cmocka_unit_test(test_regex_limits),
         cmocka_unit_test(test_shipped_ruleset),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_missing_parts),

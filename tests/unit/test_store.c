@@ -90,6 +90,7 @@ static void test_outbox_order_retry_done_dead(void **state)
     assert_string_equal(d.payload, "{\"n\":1}");
     assert_int_equal(d.attempts, 0);
     assert_int_equal(d.next_try, 10);
+    assert_int_equal(store_delivery_start(st, d.alert_id, "ops"), 0);
     assert_int_equal(store_delivery_retry(st, d.alert_id, "ops", 500, "HTTP status 500"), 0);
     store_delivery_clear(&d);
     /* the failed one stays first in line: order is kept */

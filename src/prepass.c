@@ -1,0 +1,430 @@
+/* prepass.c — see prepass.h. */
+#include "prepass.h"
+
+#include "html.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- UTF-8 and windows-1252 ---- */
+
+size_t utf8_seq(const unsigned char *s, size_t len)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n;
+    unsigned min, cp;
+    if ((s[0] & 0xE0) == 0xC0)
+        n = 2, min = 0x80, cp = s[0] & 0x1F;
+    else if ((s[0] & 0xF0) == 0xE0)
+        n = 3, min = 0x800, cp = s[0] & 0x0F;
+    else if ((s[0] & 0xF8) == 0xF0)
+        n = 4, min = 0x10000, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (len < n)
+        return 0;
+    for (size_t k = 1; k < n; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+/* True when s[0..len) could still become a valid sequence with more bytes. */
+static bool utf8_prefix(const unsigned char *s, size_t len)
+{
+    size_t n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || len >= n)
+        return false;
+    for (size_t k = 1; k < len; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return false;
+    return true;
+}
+
+void utf8_put(struct sbuf *b, unsigned cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80) {
+        u[0] = (char)cp, n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
+    } else {
+        u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
+    }
+    sbuf_append(b, u, n);
+}
+
+/* Windows-1252 meanings of 0x80–0x9F (0 where the code page has none). */
+static const unsigned short cp1252_c1[32] = {
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013,
+    0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+};
+
+unsigned cp1252_decode(unsigned char c)
+{
+    return c >= 0x80 && c < 0xA0 ? cp1252_c1[c - 0x80] : c;
+}
+
+/* ---- text ---- */
+
+/* Bytes copied as they are in a run: printable ASCII and the three white
+ * space characters XML allows, but not '<' or '&'. A table: this test runs
+ * once per byte of every document. */
+static const bool plain[256] = {
+    ['\t'] = true, ['\n'] = true, ['\r'] = true,
+    [' '] = true, ['!'] = true, ['"'] = true, ['#'] = true, ['$'] = true, ['%'] = true,
+    ['\''] = true, ['('] = true, [')'] = true, ['*'] = true, ['+'] = true, [','] = true,
+    ['-'] = true, ['.'] = true, ['/'] = true, ['0'] = true, ['1'] = true, ['2'] = true,
+    ['3'] = true, ['4'] = true, ['5'] = true, ['6'] = true, ['7'] = true, ['8'] = true,
+    ['9'] = true, [':'] = true, [';'] = true, ['='] = true, ['>'] = true, ['?'] = true,
+    ['@'] = true, ['A'] = true, ['B'] = true, ['C'] = true, ['D'] = true, ['E'] = true,
+    ['F'] = true, ['G'] = true, ['H'] = true, ['I'] = true, ['J'] = true, ['K'] = true,
+    ['L'] = true, ['M'] = true, ['N'] = true, ['O'] = true, ['P'] = true, ['Q'] = true,
+    ['R'] = true, ['S'] = true, ['T'] = true, ['U'] = true, ['V'] = true, ['W'] = true,
+    ['X'] = true, ['Y'] = true, ['Z'] = true, ['['] = true, ['\\'] = true, [']'] = true,
+    ['^'] = true, ['_'] = true, ['`'] = true, ['a'] = true, ['b'] = true, ['c'] = true,
+    ['d'] = true, ['e'] = true, ['f'] = true, ['g'] = true, ['h'] = true, ['i'] = true,
+    ['j'] = true, ['k'] = true, ['l'] = true, ['m'] = true, ['n'] = true, ['o'] = true,
+    ['p'] = true, ['q'] = true, ['r'] = true, ['s'] = true, ['t'] = true, ['u'] = true,
+    ['v'] = true, ['w'] = true, ['x'] = true, ['y'] = true, ['z'] = true, ['{'] = true,
+    ['|'] = true, ['}'] = true, ['~'] = true, [0x7F] = true,
+};
+
+static bool plain_byte(unsigned char c)
+{
+    return plain[c];
+}
+
+/* A byte that is not ASCII at s[0]: a valid UTF-8 sequence is copied, an
+ * invalid byte read as windows-1252. Returns bytes consumed, 0 when a
+ * sequence is cut by the end of the data and more may come. */
+static size_t put_high(struct prepass *pp, const char *s, size_t len, bool final)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (!pp->utf8) {
+        size_t n = 1;
+        while (n < len && u[n] >= 0x80)
+            n++;
+        sbuf_append(&pp->out, s, n);
+        return n;
+    }
+    size_t n = utf8_seq(u, len);
+    if (n) {
+        sbuf_append(&pp->out, s, n);
+        return n;
+    }
+    if (!final && utf8_prefix(u, len))
+        return 0;
+    unsigned cp = cp1252_decode(u[0]);
+    utf8_put(&pp->out, cp ? cp : 0xFFFD);
+    return 1;
+}
+
+/* Text with no markup meaning (CDATA, comments): only filtered. */
+static void put_filtered(struct prepass *pp, const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && (plain_byte((unsigned char)s[run]) || s[run] == '<' || s[run] == '&'))
+            run++;
+        sbuf_append(&pp->out, s + i, run - i);
+        i = run;
+        if (i < len)
+            i += (unsigned char)s[i] >= 0x80 ? put_high(pp, s + i, len - i, true) : 1;
+    }
+}
+
+/* ---- scanning helpers ---- */
+
+static bool starts(const char *s, size_t len, size_t i, const char *lit)
+{
+    size_t n = strlen(lit);
+    return len - i >= n && memcmp(s + i, lit, n) == 0;
+}
+
+static bool starts_ci(const char *s, size_t len, size_t i, const char *lit)
+{
+    size_t n = strlen(lit);
+    return len - i >= n && strncasecmp(s + i, lit, n) == 0;
+}
+
+/* Index of the first occurrence of lit at or after i, or len. */
+static size_t find(const char *s, size_t len, size_t i, const char *lit)
+{
+    size_t n = strlen(lit);
+    while (i + n <= len) {
+        const char *p = memchr(s + i, lit[0], len - n + 1 - i);
+        if (!p)
+            return len;
+        i = (size_t)(p - s);
+        if (memcmp(p, lit, n) == 0)
+            return i;
+        i++;
+    }
+    return len;
+}
+
+static size_t name_len(const char *s, size_t len, size_t i)
+{
+    size_t n = 0;
+    if (i < len && isalpha((unsigned char)s[i]))
+        while (i + n < len && n <= PREPASS_MAX_ENTITY_NAME &&
+               (isalnum((unsigned char)s[i + n]) || s[i + n] == '_' || s[i + n] == '-' ||
+                s[i + n] == '.'))
+            n++;
+    return n <= PREPASS_MAX_ENTITY_NAME ? n : 0;
+}
+
+static void skip_ws(const char *s, size_t len, size_t *i)
+{
+    while (*i < len && isspace((unsigned char)s[*i]))
+        (*i)++;
+}
+
+/* ---- DOCTYPE ---- */
+
+/* <!ENTITY name "value"> at i (the declaration is whole): remember it when
+ * the value is a plain literal. Returns the index just past it. */
+static size_t entity_decl(struct prepass *pp, const char *s, size_t len, size_t i)
+{
+    size_t j = i + strlen("<!ENTITY");
+    skip_ws(s, len, &j);
+    size_t n = name_len(s, len, j);
+    size_t name_at = j;
+    j += n;
+    skip_ws(s, len, &j);
+    if (n > 0 && j < len && (s[j] == '"' || s[j] == '\'')) {
+        const char *v = s + j + 1;
+        const char *end = memchr(v, s[j], len - (size_t)(v - s));
+        if (end) {
+            size_t vlen = (size_t)(end - v);
+            if (vlen <= PREPASS_MAX_ENTITY_VALUE && !memchr(v, '&', vlen) && !memchr(v, '%', vlen) &&
+                !memchr(v, '<', vlen) && pp->n_ents < PREPASS_MAX_ENTITIES) {
+                struct prepass_entity *e = &pp->ents[pp->n_ents++];
+                memcpy(e->name, s + name_at, n);
+                e->name[n] = '\0';
+                e->value = xstrndup(v, vlen);
+            }
+            j = (size_t)(end - s) + 1;
+        }
+    }
+    size_t gt = find(s, len, j, ">");
+    return gt < len ? gt + 1 : len;
+}
+
+/* The end of a DOCTYPE (with its internal subset) at i, or 0 when it does
+ * not end within s. Entities are collected only from a whole DOCTYPE. */
+static size_t doctype_end(const char *s, size_t len, size_t i)
+{
+    size_t j = i + strlen("<!DOCTYPE");
+    bool subset = false;
+    while (j < len) {
+        char c = s[j];
+        if (c == '"' || c == '\'') {
+            const char *end = memchr(s + j + 1, c, len - j - 1);
+            if (!end)
+                return 0;
+            j = (size_t)(end - s) + 1;
+        } else if (subset && starts(s, len, j, "<!--")) {
+            j = find(s, len, j + 4, "-->") + 3;
+        } else if (c == '[' || c == ']') {
+            subset = c == '[';
+            j++;
+        } else if (c == '>' && !subset) {
+            return j + 1;
+        } else {
+            j++;
+        }
+    }
+    return 0;
+}
+
+static size_t doctype(struct prepass *pp, const char *s, size_t len, size_t i, bool final)
+{
+    size_t end = doctype_end(s, len, i);
+    if (!end) {
+        if (!final)
+            return i;
+        end = len;
+    }
+    for (size_t j = i + 1; j < end; j++) {
+        if (starts(s, end, j, "<!ENTITY"))
+            j = entity_decl(pp, s, end, j) - 1;
+        else if (starts(s, end, j, "<!--"))
+            j = find(s, end, j + 4, "-->") + 2;
+    }
+    return end;
+}
+
+/* ---- references ---- */
+
+static const struct prepass_entity *dtd_lookup(const struct prepass *pp, const char *name)
+{
+    for (size_t k = 0; k < pp->n_ents; k++)
+        if (strcmp(pp->ents[k].name, name) == 0)
+            return &pp->ents[k];
+    return NULL;
+}
+
+/* XML's own five, as numeric references: libxml2 keeps those after an error. */
+static const char *xml_entity(const char *name)
+{
+    static const struct {
+        const char *name, *ref;
+    } xml[] = {{"amp", "&#38;"}, {"lt", "&#60;"}, {"gt", "&#62;"}, {"quot", "&#34;"}, {"apos", "&#39;"}};
+    for (size_t k = 0; k < sizeof xml / sizeof xml[0]; k++)
+        if (!strcmp(name, xml[k].name))
+            return xml[k].ref;
+    return NULL;
+}
+
+/* A character XML allows (a reference to any other is an error). */
+static bool xml_char(unsigned long cp)
+{
+    return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+           (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+/* &#…; at i (s[i + 1] == '#'): returns the index past it, or i when it is
+ * not a whole numeric reference. */
+static size_t char_ref(struct prepass *pp, const char *s, size_t len, size_t i)
+{
+    size_t k = i + 2;
+    bool hex = k < len && (s[k] == 'x' || s[k] == 'X');
+    k += hex;
+    size_t d0 = k;
+    unsigned long cp = 0;
+    while (k < len && k - d0 < 8 && (hex ? isxdigit((unsigned char)s[k]) : isdigit((unsigned char)s[k]))) {
+        unsigned char c = (unsigned char)s[k++];
+        cp = cp * (hex ? 16 : 10) + (unsigned long)(isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10));
+    }
+    if (k == d0 || k >= len || s[k] != ';')
+        return i;
+    if (xml_char(cp)) {   /* XML wants a lowercase x */
+        sbuf_puts(&pp->out, hex ? "&#x" : "&#");
+        sbuf_append(&pp->out, s + d0, k + 1 - d0);
+    }
+    return k + 1;
+}
+
+/* '&' at i: a reference libxml2 keeps, or text that survives. Returns the
+ * index just past what was consumed, or i to wait for more bytes. */
+static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i, bool final)
+{
+    size_t k = i + 1;
+    while (k < len && k - i <= PREPASS_MAX_ENTITY_NAME + 2 && (isalnum((unsigned char)s[k]) || strchr("#_-.", s[k])))
+        k++;
+    if (k >= len && !final)
+        return i;   /* the reference may go on in the next piece */
+    size_t j = i + 1;
+    if (j < len && s[j] == '#') {
+        size_t end = char_ref(pp, s, len, i);
+        if (end > i)
+            return end;
+    } else {
+        size_t n = name_len(s, len, j);
+        if (n > 0 && j + n < len && s[j + n] == ';') {
+            char name[PREPASS_MAX_ENTITY_NAME + 1];
+            memcpy(name, s + j, n);
+            name[n] = '\0';
+            const struct prepass_entity *d;
+            const char *x = xml_entity(name);
+            unsigned code;
+            if (x)
+                sbuf_puts(&pp->out, x);
+            else if ((d = dtd_lookup(pp, name)))
+                put_filtered(pp, d->value, strlen(d->value));
+            else if ((code = html_entity_code(name)))
+                sbuf_printf(&pp->out, "&#%u;", code);
+            else
+                sbuf_printf(&pp->out, "&#38;%s;", name);
+            return j + n + 1;
+        }
+    }
+    sbuf_puts(&pp->out, "&#38;");
+    return i + 1;
+}
+
+/* ---- markup ---- */
+
+/* Sections whose text the pass must not read as markup. */
+static const struct {
+    const char *open, *close;
+} verbatim[] = {
+    {"<![CDATA[", "]]>"},
+    {"<!--", "-->"},
+    {"<?", "?>"},
+};
+
+/* '<' at i. Returns the index past what was consumed, or i to wait. */
+static size_t markup(struct prepass *pp, const char *s, size_t len, size_t i, bool final)
+{
+    if (len - i < 10 && !final)
+        return i;   /* too short to tell a CDATA section from a tag */
+    for (size_t k = 0; k < sizeof verbatim / sizeof verbatim[0]; k++) {
+        if (!starts(s, len, i, verbatim[k].open))
+            continue;
+        size_t o = strlen(verbatim[k].open), c = strlen(verbatim[k].close);
+        size_t end = find(s, len, i + o, verbatim[k].close);
+        if (end == len && !final)
+            return i;
+        end = end == len ? len : end + c;
+        sbuf_append(&pp->out, s + i, o);
+        put_filtered(pp, s + i + o, end - i - o);
+        return end;
+    }
+    if (starts_ci(s, len, i, "<!DOCTYPE"))
+        return doctype(pp, s, len, i, final);
+    sbuf_putc(&pp->out, '<');
+    return i + 1;
+}
+
+size_t prepass_step(struct prepass *pp, const char *s, size_t len, bool final)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && plain_byte((unsigned char)s[run]))
+            run++;
+        sbuf_append(&pp->out, s + i, run - i);
+        i = run;
+        if (i >= len)
+            break;
+        unsigned char c = (unsigned char)s[i];
+        size_t next;
+        if (c == '&')
+            next = ampersand(pp, s, len, i, final);
+        else if (c == '<')
+            next = markup(pp, s, len, i, final);
+        else if (c >= 0x80)
+            next = i + put_high(pp, s + i, len - i, final);
+        else
+            next = i + 1;   /* a control character XML forbids: dropped */
+        if (next == i)
+            break;
+        i = next;
+    }
+    return i;
+}
+
+void prepass_free(struct prepass *pp)
+{
+    for (size_t k = 0; k < pp->n_ents; k++)
+        free(pp->ents[k].value);
+    sbuf_free(&pp->out);
+    *pp = (struct prepass){0};
+}

@@ -1,0 +1,53 @@
+/* prepass.h — the byte-level pass every XML feed goes through before
+ * libxml2, in pieces as the bytes arrive (so a document is never held
+ * whole). Pure.
+ *
+ * Why: feeds use HTML named entities (&nbsp; &rsquo;) without declaring
+ * them, carry bare '&', control characters and invalid UTF-8, and may
+ * declare entities to attack the reader. libxml2's recover mode drops
+ * undeclared entities, and after its first error it also drops &amp; &lt;
+ * and friends. So the pass, outside CDATA, comments and processing
+ * instructions:
+ *   - turns every entity reference it knows (XML's five, HTML 4's, plain
+ *     internal-subset ones) into a numeric reference or its literal value,
+ *     and escapes unknown ones and bare '&' so they survive as text;
+ *   - drops the DOCTYPE (so libxml2 never sees a DTD to load), keeping only
+ *     entities whose value is a plain literal (no '&', '%', '<'): nothing
+ *     can expand into more than itself, billion laughs is inert;
+ * and everywhere drops the control characters XML forbids and, in UTF-8
+ * mode, reads each byte that is not valid UTF-8 as windows-1252. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+#define PREPASS_MAX_ENTITIES 64
+#define PREPASS_MAX_ENTITY_NAME 32
+#define PREPASS_MAX_ENTITY_VALUE 1024
+#define PREPASS_MAX_HOLD (4u << 20)   /* an unfinished construct longer than this is cut */
+
+struct prepass_entity {
+    char name[PREPASS_MAX_ENTITY_NAME + 1];
+    char *value;
+};
+
+struct prepass {
+    struct sbuf out;           /* what libxml2 gets; the caller empties it */
+    bool utf8;                 /* repair invalid UTF-8 (the document is read as UTF-8) */
+    struct prepass_entity ents[PREPASS_MAX_ENTITIES];
+    size_t n_ents;
+};
+
+/* Rewrite s[0..len) onto pp->out. Returns how many bytes were consumed:
+ * less than len when the tail is an unfinished construct (an entity
+ * reference, a CDATA section, a DOCTYPE, a UTF-8 sequence cut in two) that
+ * must be offered again with more bytes after it. With final (no more bytes
+ * will come, or the tail is over PREPASS_MAX_HOLD) everything is consumed. */
+size_t prepass_step(struct prepass *pp, const char *s, size_t len, bool final);
+void prepass_free(struct prepass *pp);   /* zeroes it; tolerates a zeroed one */
+
+/* UTF-8 helpers shared with feed.c. */
+size_t utf8_seq(const unsigned char *s, size_t len);   /* valid sequence length, 0 if invalid */
+void utf8_put(struct sbuf *b, unsigned cp);
+unsigned cp1252_decode(unsigned char c);               /* 0 where windows-1252 has no character */
