@@ -7,6 +7,7 @@ BINDIR   ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 UNITDIR  ?= /lib/systemd/system
 CATALOGDIR ?= /usr/lib/systemd/catalog
+MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 
 CC       ?= cc
@@ -47,7 +48,7 @@ CORE_LIB  = $(BUILD)/libcpecwatch.a
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run demo check asan bench install uninstall clean deps fuzz fuzz-build
+.PHONY: all run demo check asan bench bench-deps install uninstall clean deps fuzz fuzz-build
 all: $(BUILD)/cpecwatchd $(BUILD)/cpecwatch
 
 $(BUILD)/obj/%.o: src/%.c
@@ -118,6 +119,8 @@ deps:
 	  missing="$$missing libclang-rt-14-dev"; \
 	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v man >/dev/null || missing="$$missing man-db"; \
+	command -v nroff >/dev/null || missing="$$missing groff-base"; \
 	command -v brotli >/dev/null || missing="$$missing brotli"; \
 	command -v sfeed >/dev/null || missing="$$missing sfeed"; \
 	test -d /usr/lib/python3/dist-packages/feedparser || missing="$$missing python3-feedparser"; \
@@ -148,8 +151,24 @@ check: deps
 	$(MAKE) fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) python3 tests/run $(BUILD) build/asan
 
-bench: deps all
+bench: deps bench-deps all
 	@bash tests/bench/run $(BUILD)
+
+# What the benchmarks compare with and run on (Debian packages): nginx serves
+# the generated feeds, sfeed and rss2email are the baselines, GNU time measures.
+# A benchmark whose tool is missing says so in its section instead of failing.
+bench-deps:
+	@missing=""; \
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || missing="$$missing nginx-light"; \
+	command -v sfeed_update >/dev/null || missing="$$missing sfeed"; \
+	command -v r2e >/dev/null || missing="$$missing rss2email"; \
+	test -x /usr/bin/time || missing="$$missing time"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "make bench-deps: missing; as root run: apt-get install -y$$missing" >&2; exit 0; fi; \
+	echo "make bench-deps: installing$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/cpecwatch $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CATALOGDIR)
@@ -157,12 +176,18 @@ install: all
 	install -m 644 etc/rules.conf $(DESTDIR)$(SYSCONFDIR)/cpecwatch/rules.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/cpecwatch/cpecwatch.conf || \
 	  install -m 644 etc/cpecwatch.conf $(DESTDIR)$(SYSCONFDIR)/cpecwatch/cpecwatch.conf
-	sed 's|@BINDIR@|$(BINDIR)|g' systemd/cpecwatch.service > $(DESTDIR)$(UNITDIR)/cpecwatch.service
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/cpecwatch.service > $(DESTDIR)$(UNITDIR)/cpecwatch.service
 	install -m 644 systemd/cpecwatch.catalog $(DESTDIR)$(CATALOGDIR)/cpecwatch.catalog
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 docs/man/cpecwatch.1 $(DESTDIR)$(MANDIR)/man1/cpecwatch.1
+	install -m 644 docs/man/cpecwatch.conf.5 $(DESTDIR)$(MANDIR)/man5/cpecwatch.conf.5
+	install -m 644 docs/man/cpecwatchd.8 $(DESTDIR)$(MANDIR)/man8/cpecwatchd.8
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/cpecwatchd $(DESTDIR)$(BINDIR)/cpecwatch \
-	  $(DESTDIR)$(UNITDIR)/cpecwatch.service $(DESTDIR)$(CATALOGDIR)/cpecwatch.catalog
+	  $(DESTDIR)$(UNITDIR)/cpecwatch.service $(DESTDIR)$(CATALOGDIR)/cpecwatch.catalog \
+	  $(DESTDIR)$(MANDIR)/man1/cpecwatch.1 $(DESTDIR)$(MANDIR)/man5/cpecwatch.conf.5 \
+	  $(DESTDIR)$(MANDIR)/man8/cpecwatchd.8
 
 clean:
 	rm -rf build

@@ -53,7 +53,7 @@ static void cfg_error(struct cfg_errors *e, const config_setting_t *where, const
 static const char *const config_own_keys[] = {
     "state_dir", "poll_interval", "max_parallel", "fetch_timeout", "connect_timeout",
     "feed_down_after", "feeds", "sinks", "incident_window", "retention", "near_duplicate_threshold",
-    NULL,
+    "metrics_file", NULL,
 };
 
 static bool key_in(const char *key, const char *const *keys)
@@ -123,9 +123,9 @@ static bool name_is_valid(const char *name)
     return true;
 }
 
-/* name must be present, well-formed and not used before in names[0..n). */
+/* name must be present and well-formed; uniqueness: check_unique_names. */
 static const char *get_name(struct cfg_errors *e, const config_setting_t *group, const char *path,
-                            const char *what, char *const *names, size_t stride, size_t n)
+                            const char *what)
 {
     const char *name;
     const config_setting_t *s = get_string(e, group, path, "name", &name);
@@ -139,14 +139,33 @@ static const char *get_name(struct cfg_errors *e, const config_setting_t *group,
                   what, name, NAME_MAX_LEN);
         return NULL;
     }
-    for (size_t i = 0; i < n; i++) {
-        const char *other = *(char *const *)((const char *)names + i * stride);
-        if (other && strcmp(other, name) == 0) {
-            cfg_error(e, s, path, "duplicate %s name '%s'", what, name);
-            return NULL;
-        }
-    }
     return name;
+}
+
+static int by_name_then_line(const void *a, const void *b)
+{
+    const config_setting_t *x = *(const config_setting_t *const *)a, *y = *(const config_setting_t *const *)b;
+    int c = strcmp(config_setting_get_string(x), config_setting_get_string(y));
+    return c ? c : (int)config_setting_source_line(x) - (int)config_setting_source_line(y);
+}
+
+/* Every later use of a name in list is an error. Sorted, not compared pair
+ * by pair: a configuration may hold thousands of feeds. */
+static void check_unique_names(struct cfg_errors *e, const config_setting_t *list, const char *path,
+                               const char *what)
+{
+    unsigned n = list ? (unsigned)config_setting_length(list) : 0, k = 0;
+    const config_setting_t **names = xcalloc(n, sizeof *names);
+    for (unsigned i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_member(config_setting_get_elem(list, i), "name");
+        if (s && config_setting_type(s) == CONFIG_TYPE_STRING)
+            names[k++] = s;
+    }
+    qsort(names, k, sizeof *names, by_name_then_line);
+    for (unsigned i = 1; i < k; i++)
+        if (strcmp(config_setting_get_string(names[i - 1]), config_setting_get_string(names[i])) == 0)
+            cfg_error(e, names[i], path, "duplicate %s name '%s'", what, config_setting_get_string(names[i]));
+    free(names);
 }
 
 static void check_url(struct cfg_errors *e, const config_setting_t *s, const char *path,
@@ -170,13 +189,38 @@ static const config_setting_t *get_list(struct cfg_errors *e, const config_t *cf
     return list;
 }
 
+/* A feed served with a private or self-signed certificate is trusted only
+ * through the CA bundle named here (relative to the configuration); the
+ * file must be readable now, not at the first poll. */
+static char *get_ca_file(struct cfg_errors *e, const config_setting_t *g, const char *path)
+{
+    const char *file;
+    const config_setting_t *s = get_string(e, g, path, "ca_file", &file);
+    char full[4096];
+    if (!file)
+        return NULL;
+    if (file[0] == '/')
+        snprintf(full, sizeof full, "%s", file);
+    else {
+        char *dir = xstrdup(path);
+        snprintf(full, sizeof full, "%s/%s", dirname(dir), file);
+        free(dir);
+    }
+    if (access(full, R_OK) < 0) {
+        cfg_error(e, s, path, "cannot read ca_file '%s': %s", full, strerror(errno));
+        return NULL;
+    }
+    return xstrdup(full);
+}
+
 static void load_feeds(struct cfg_errors *e, const config_t *cf, struct config *c)
 {
     const config_setting_t *list = get_list(e, cf, c->path, "feeds");
     unsigned n = list ? (unsigned)config_setting_length(list) : 0;
-    static const char *const keys[] = { "name", "url", "interval", NULL };
+    static const char *const keys[] = { "name", "url", "interval", "ca_file", NULL };
 
     c->feeds = xcalloc(n, sizeof *c->feeds);
+    check_unique_names(e, list, c->path, "feed");
     for (unsigned i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, i);
         if (!config_setting_is_group(g)) {
@@ -185,7 +229,7 @@ static void load_feeds(struct cfg_errors *e, const config_t *cf, struct config *
         }
         check_keys(e, g, c->path, keys, NULL, "a feed");
         struct feed_conf *f = &c->feeds[c->n_feeds];
-        const char *name = get_name(e, g, c->path, "feed", &c->feeds[0].name, sizeof *f, c->n_feeds);
+        const char *name = get_name(e, g, c->path, "feed");
         const char *url;
         const config_setting_t *us = get_string(e, g, c->path, "url", &url);
         if (!url && !config_setting_get_member(g, "url"))
@@ -194,10 +238,14 @@ static void load_feeds(struct cfg_errors *e, const config_t *cf, struct config *
             check_url(e, us, c->path, url, "feed");
         f->interval = c->poll_interval;
         get_int(e, g, c->path, "interval", 1, 7 * 86400, &f->interval);
+        char *ca_file = get_ca_file(e, g, c->path);
         if (name && url) {
             f->name = xstrdup(name);
             f->url = xstrdup(url);
+            f->ca_file = ca_file;
             c->n_feeds++;
+        } else {
+            free(ca_file);
         }
     }
 }
@@ -306,7 +354,8 @@ static void load_sink_target(struct cfg_errors *e, const config_setting_t *g, co
     const config_setting_t *cs = get_string(e, g, path, "chat_id", &chat_id);
 
     if (!sink_types[k->type].has_url) {
-        static const char *const none[] = { "url", "url_file", "secret", "secret_file", "chat_id", NULL };
+        static const char *const none[] = { "url", "url_file", "secret", "secret_file", "chat_id",
+                                            "digest_interval", "heartbeat_interval", NULL };
         for (const char *const *key = none; *key; key++)
             if (config_setting_get_member(g, *key))
                 cfg_error(e, config_setting_get_member(g, *key), path, "a %s sink takes no %s",
@@ -378,10 +427,11 @@ static void load_sinks(struct cfg_errors *e, const config_t *cf, struct config *
     static const char *const keys[] = {
         "name", "type", "url", "url_file", "secret", "secret_file", "chat_id", "min_severity",
         "include_tags", "exclude_tags", "source_health", "timeout", "retry_initial", "retry_max",
-        "max_age", "rate_count", "rate_period", NULL,
+        "max_age", "rate_count", "rate_period", "digest_interval", "heartbeat_interval", NULL,
     };
 
     c->sinks = xcalloc(n, sizeof *c->sinks);
+    check_unique_names(e, list, c->path, "sink");
     for (unsigned i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, i);
         if (!config_setting_is_group(g)) {
@@ -390,7 +440,7 @@ static void load_sinks(struct cfg_errors *e, const config_t *cf, struct config *
         }
         check_keys(e, g, c->path, keys, NULL, "a sink");
         struct sink_conf *k = &c->sinks[c->n_sinks];
-        const char *name = get_name(e, g, c->path, "sink", &c->sinks[0].name, sizeof *k, c->n_sinks);
+        const char *name = get_name(e, g, c->path, "sink");
         const char *type, *sev;
         const config_setting_t *ts = get_string(e, g, c->path, "type", &type);
         const config_setting_t *ss = get_string(e, g, c->path, "min_severity", &sev);
@@ -419,9 +469,30 @@ static void load_sinks(struct cfg_errors *e, const config_t *cf, struct config *
         get_int(e, g, c->path, "rate_period", 1, 3600, &k->rate_period);
         if (k->rate_count && !k->rate_period)
             k->rate_period = 1;
+        get_int(e, g, c->path, "digest_interval", 0, 7 * 86400, &k->digest_interval);
+        if (k->digest_interval >= k->max_age)   /* else every low alert would die waiting */
+            cfg_error(e, config_setting_get_member(g, "digest_interval"), c->path,
+                      "sink '%s': digest_interval must be shorter than max_age (%d)", name, k->max_age);
+        get_int(e, g, c->path, "heartbeat_interval", 0, 30 * 86400, &k->heartbeat_interval);
         if (type && sink_type_from_name(type) >= 0)
             load_sink_target(e, g, c->path, k);
     }
+}
+
+/* node_exporter's textfile collector reads only *.prom files of its
+ * directory; the daemon replaces the file by a rename within that directory. */
+static void load_metrics_file(struct cfg_errors *e, const config_setting_t *root, struct config *c)
+{
+    const char *file;
+    const config_setting_t *s = get_string(e, root, c->path, "metrics_file", &file);
+    size_t n = file ? strlen(file) : 0;
+    if (!file)
+        return;
+    if (file[0] != '/' || n < 6 || strcmp(file + n - 5, ".prom") != 0 || n > 1024)
+        cfg_error(e, s, c->path, "'metrics_file' must be an absolute path ending in .prom, "
+                  "at most 1024 bytes");
+    else
+        c->metrics_file = xstrdup(file);
 }
 
 static void load_globals(struct cfg_errors *e, const config_t *cf, struct config *c)
@@ -451,6 +522,7 @@ static void load_globals(struct cfg_errors *e, const config_t *cf, struct config
                   c->retention, c->incident_window);
     c->feed_down_after = 3600;
     get_int(e, root, c->path, "feed_down_after", 0, 30 * 86400, &c->feed_down_after);
+    load_metrics_file(e, root, c);
 }
 
 /* libconfig 1.5 (Debian 12) glues include_dir in front of every @include,
@@ -558,6 +630,7 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->n_feeds; i++) {
         free(c->feeds[i].name);
         free(c->feeds[i].url);
+        free(c->feeds[i].ca_file);
     }
     for (size_t i = 0; i < c->n_sinks; i++) {
         struct sink_conf *k = &c->sinks[i];
@@ -574,6 +647,7 @@ void config_free(struct config *c)
     free(c->sinks);
     ruleset_free(c->rules);
     free(c->state_dir);
+    free(c->metrics_file);
     free(c->path);
     free(c);
 }

@@ -27,6 +27,7 @@ struct feed_conf {
     char *name;
     char *url;
     int interval;          /* seconds between polls */
+    char *ca_file;         /* PEM bundle to trust instead of the system's, or NULL */
 };
 
 struct sink_conf {
@@ -47,6 +48,8 @@ struct sink_conf {
     int max_age;           /* seconds after which an undelivered alert is a dead letter */
     int rate_count;        /* token bucket: rate_count messages per rate_period seconds; */
     int rate_period;       /*   0 messages: no limit */
+    int digest_interval;   /* seconds low alerts wait to go out together in one digest; 0: off */
+    int heartbeat_interval;   /* seconds between "cpecwatch alive" messages; 0: off */
 };
 
 struct config {
@@ -60,6 +63,7 @@ struct config {
     int retention;           /* seconds an incident (and its follow-ups) is remembered */
     int near_duplicate_threshold;   /* SimHash bits (fingerprint.h) */
     int feed_down_after;     /* seconds of failing before a source-down alert; 0: never */
+    char *metrics_file;      /* Prometheus text file written after each poll cycle, or NULL */
     struct feed_conf *feeds;
     size_t n_feeds;
     struct sink_conf *sinks;

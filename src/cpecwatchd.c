@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "date.h"
 #include "log.h"
 #include "util.h"
 
@@ -65,16 +66,25 @@ static int parse_options(int argc, char **argv, struct options *o)
     return 0;
 }
 
+/* What `systemctl status` shows: feeds and failures, the last poll, the
+ * alerts of the day (UTC) and the outbox depth. */
 void daemon_update_status(struct daemon *d)
 {
     size_t failing = 0;
-    struct store_stats s = {0};
-    char status[sizeof d->status];
-    for (size_t i = 0; i < d->n_feeds; i++)
+    int64_t last_poll = 0, pending = 0, today = 0, now = now_wall();
+    char status[sizeof d->status], when[DATE_RFC3339_LEN] = "never";
+    for (size_t i = 0; i < d->n_feeds; i++) {
         failing += d->feeds[i].health.failures > 0;
-    store_stats(d->store, &s);
-    snprintf(status, sizeof status, "STATUS=%zu feeds (%zu failing), %llu alerts raised, %lld in outbox",
-             d->n_feeds, failing, (unsigned long long)d->alerts_raised, (long long)s.pending);
+        if (d->feeds[i].health.last_poll > last_poll)
+            last_poll = d->feeds[i].health.last_poll;
+    }
+    if (last_poll)
+        date_format(last_poll, when);
+    if (store_status(d->store, now - now % 86400, &pending, &today) < 0)
+        log_error("status: %s", store_error(d->store));
+    snprintf(status, sizeof status,
+             "STATUS=%zu feeds (%zu failing), last poll %s, %lld alerts today, %lld in outbox",
+             d->n_feeds, failing, when, (long long)today, (long long)pending);
     if (strcmp(status, d->status) != 0) {
         memcpy(d->status, status, sizeof status);
         sd_notify(0, status);
@@ -193,16 +203,10 @@ static int daemon_open_store(struct daemon *d, const struct options *o)
 static int daemon_setup(struct daemon *d, const struct options *o)
 {
     char err[1024], agent[128];
-    sigset_t mask;
     if (daemon_open_store(d, o) < 0)
         return -1;
     if (sd_event_default(&d->ev) < 0)
         return -1;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGHUP);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
     if (sd_event_add_signal(d->ev, NULL, SIGTERM, on_stop_signal, d) < 0 ||
         sd_event_add_signal(d->ev, NULL, SIGINT, on_stop_signal, d) < 0 ||
         sd_event_add_signal(d->ev, NULL, SIGHUP, on_reload_signal, d) < 0)
@@ -238,6 +242,15 @@ int main(int argc, char **argv)
     char err[4096];
     int r = EXIT_FAILURE;
 
+    /* Blocked from the first instruction: a SIGTERM that arrives while the
+     * configuration or the database is still loading waits for the event
+     * loop, which then stops cleanly, instead of killing us half-way. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
     if (parse_options(argc, argv, &o) < 0)
         return EXIT_CONFIG;
     log_setup("cpecwatchd", o.verbose);

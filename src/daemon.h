@@ -12,6 +12,7 @@
 #include "http.h"
 #include "ratelimit.h"
 #include "store.h"
+#include "util.h"
 
 struct daemon;
 struct incident_book;
@@ -32,11 +33,15 @@ struct sink_state {
     const struct sink_conf *conf;
     sd_event_source *timer;     /* next due delivery */
     bool busy;                  /* a webhook request is in flight: */
-    int64_t sending_id;         /*   its alert, */
+    int64_t *sending_rows;      /*   the outbox rows it covers (one alert, or a digest's), */
+    size_t n_sending;
     int sending_attempts;       /*   its attempt number (1: first) */
-    char *sending_payload;      /*   and the alert as stored */
+    char *sending_payload;      /*   and the message as JSON (the alert, or the digest) */
     bool idle;                  /* nothing due now (for --once) */
     struct ratelimit rate;      /* the service's rate, and its own "wait" */
+    sd_event_source *digest_timer;      /* when the held low alerts are due as a digest */
+    sd_event_source *heartbeat_timer;
+    int64_t heartbeat_due;      /* wall-clock seconds of the next heartbeat */
 };
 
 struct daemon {
@@ -54,7 +59,8 @@ struct daemon {
     size_t n_sinks;
     bool once;                  /* --once: exit after one poll and one delivery pass */
     bool dry_run;               /* --dry-run: alerts to stdout, state in memory */
-    uint64_t alerts_raised;
+    struct sbuf raised;         /* alerts of the open transaction, told after commit: log
+                                 * lines, and under --dry-run JSON lines ("{...") */
     struct incident_book *incidents;   /* recent incidents, as stored (incstore.h) */
     sd_event_source *prune_timer;      /* forgets incidents past retention */
     char status[256];           /* the last STATUS= sent, to send only changes */
@@ -75,7 +81,9 @@ bool deliver_all_idle(const struct daemon *d);
 size_t deliver_route(const struct daemon *d, const json_t *alert, const char **out);
 /* After a poll of feed (ok or not, health as updated for a failure, as
  * before the update for a success): raise one source-down alert when it has
- * failed for feed_down_after seconds, and one source-up when it is back. */
+ * failed for feed_down_after seconds (since its last good poll; for a feed
+ * that never answered, since the first attempt), and one source-up when it
+ * is back. */
 void deliver_source_health(struct daemon *d, const struct feed_conf *feed, const struct store_feed *h,
                            bool ok, int64_t now);
 

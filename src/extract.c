@@ -6,8 +6,8 @@
  * "killing"/"kills" and tolls, the first number after it. Chinese runs
  * without spaces, so a clause (normalised punctuation became spaces) is read
  * code point by code point: numbers with a measure word (名, 人, 位) before a
- * cue. Every table entry is already in normalised form; the unit test checks
- * that norm_text() leaves each one unchanged. */
+ * cue. Every table entry is written in normalised form (lower case, Urdu
+ * letter forms) and the word tables are sorted by bytes for bsearch(). */
 #include "extract.h"
 
 #include <stdbool.h>
@@ -135,6 +135,33 @@ static const char *const auxiliaries[] = {
 static const char *const possessives[] = {
     "her", "his", "its", "their",
 };
+
+#define N_OF(v) (sizeof v / sizeof v[0])
+
+/* Strictly increasing in strcmp() order. That is also the order of first
+ * words that tok_cmp() searches by, since ' ' sorts before every byte of
+ * a letter. */
+static bool words_sorted(const char *const *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(v[i - 1], v[i]) >= 0)
+            return false;
+    return true;
+}
+
+bool extract_tables_sorted(void)
+{
+    bool ok = words_sorted(stop_words, N_OF(stop_words)) &&
+              words_sorted(attacker_words, N_OF(attacker_words)) &&
+              words_sorted(person_words, N_OF(person_words)) &&
+              words_sorted(auxiliaries, N_OF(auxiliaries)) &&
+              words_sorted(possessives, N_OF(possessives));
+    for (size_t i = 1; ok && i < N_OF(numwords); i++)
+        ok = strcmp(numwords[i - 1].word, numwords[i].word) < 0;
+    for (size_t i = 1; ok && i < N_OF(cues); i++)
+        ok = strcmp(cues[i - 1].phrase, cues[i].phrase) < 0;
+    return ok;
+}
 
 static bool tok_is(struct tok t, const char *w)
 {

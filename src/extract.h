@@ -6,6 +6,7 @@
  * in one phrase are added ("21 passengers and four soldiers killed").
  * Pure, no allocation. */
 #pragma once
+#include <stdbool.h>
 
 /* Upper bound on any figure; larger numbers are not casualty counts. */
 #define EXTRACT_MAX_FIGURE 100000
@@ -20,3 +21,8 @@ struct tolls extract_tolls(const char *norm);
 
 /* Fold b into a: each field becomes the higher of the two (-1 = unknown). */
 void extract_merge(struct tolls *a, struct tolls b);
+
+/* Are the word tables that are searched with bsearch() sorted as it needs
+ * (strictly, by bytes)? For the unit test: a word added out of order would
+ * silently never be found. */
+bool extract_tables_sorted(void);

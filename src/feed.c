@@ -198,7 +198,7 @@ static char *html_text(const char *html)
     return finish_collapsed(html_to_text(html, strlen(html)));
 }
 
-/* ---- XML tree ---- */
+/* ---- XML: names and namespaces ---- */
 
 enum ns {
     NS_OTHER,
@@ -246,18 +246,19 @@ enum format { FMT_RSS, FMT_ATOM };
 
 struct xctx {
     enum format fmt;
-    const xmlChar *root_ns;   /* the root's namespace also counts as core */
+    char *root_ns;   /* the root's namespace also counts as core */
 };
 
-static const char *ns_href(const xmlNode *n)
-{
-    return n->ns && n->ns->href && n->ns->href[0] ? (const char *)n->ns->href : NULL;
-}
+/* An element as the rules see it: its name as libxml2's tree would hold it
+ * ("prefix:name" when the prefix is undeclared) and its namespace. */
+struct elem {
+    const char *name;
+    enum ns ns;
+};
 
-static enum ns node_ns(const struct xctx *x, const xmlNode *n)
+static enum ns uri_ns(const struct xctx *x, const char *href)
 {
-    const char *href = ns_href(n);
-    if (!href || (x->root_ns && !strcmp(href, (const char *)x->root_ns)))
+    if (!href || !*href || (x->root_ns && !strcmp(href, x->root_ns)))
         return NS_CORE;
     const struct ns_uri *u = bsearch(href, ns_uris, sizeof ns_uris / sizeof ns_uris[0], sizeof ns_uris[0], ns_cmp);
     if (!u)
@@ -267,64 +268,59 @@ static enum ns node_ns(const struct xctx *x, const xmlNode *n)
     return u->ns;
 }
 
-static bool is_elem(const struct xctx *x, const xmlNode *n, enum ns ns, const char *name)
+static bool is_elem(const struct elem *e, enum ns ns, const char *name)
 {
-    return n->type == XML_ELEMENT_NODE && !strcasecmp((const char *)n->name, name) && node_ns(x, n) == ns;
+    return e->ns == ns && !strcasecmp(e->name, name);
 }
 
-/* An attribute by local name, any namespace, case-insensitive; malloc'd. */
-static char *attr(const xmlNode *n, const char *name)
+/* libxml2 hands a start tag's attributes over as five pointers each:
+ * local name, prefix, namespace URI, value, end of value. */
+struct attrs {
+    const xmlChar **a;
+    int n;
+};
+
+/* An attribute value as the tree builder stores it: libxml2 leaves each
+ * '&' in a value as "&#38;" for it to decode. Malloc'd. */
+static char *attr_value(const xmlChar *value, const xmlChar *end)
 {
-    for (const xmlAttr *a = n->properties; a; a = a->next)
-        if (!strcasecmp((const char *)a->name, name) && a->children)
-            return (char *)xmlNodeGetContent((const xmlNode *)a);
+    const char *s = (const char *)value;
+    size_t len = (size_t)(end - value);
+    struct sbuf b = {0};
+    const char *amp;
+    while ((amp = memmem(s, len, "&#38;", 5))) {
+        sbuf_append(&b, s, (size_t)(amp - s));
+        sbuf_putc(&b, '&');
+        len -= (size_t)(amp - s) + 5;
+        s = amp + 5;
+    }
+    sbuf_append(&b, s, len);
+    return sbuf_steal(&b);
+}
+
+/* The first attribute with this local name, in any namespace and any case;
+ * malloc'd, or NULL. One with an undeclared prefix is named "prefix:name"
+ * in a tree, so it never matches. */
+static char *attr(const struct attrs *at, const char *name)
+{
+    for (int i = 0; i < at->n; i++) {
+        const xmlChar **a = at->a + 5 * i;
+        if ((a[1] && !a[2]) || strcasecmp((const char *)a[0], name) != 0)
+            continue;
+        return attr_value(a[3], a[4]);
+    }
     return NULL;
 }
 
-/* An xmlChar string as a malloc'd one (so that callers free with free()). */
-static char *take_xml(xmlChar *s)
+/* The first attribute with exactly this local name and namespace. */
+static char *attr_ns(const struct attrs *at, const char *name, const char *uri)
 {
-    if (xmlFree == (xmlFreeFunc)free)   /* libxml2's default: no copy needed */
-        return (char *)s;
-    char *r = xstrdup((const char *)s);
-    xmlFree(s);
-    return r;
-}
-
-static char *node_content(const xmlNode *n)
-{
-    xmlChar *c = xmlNodeGetContent(n);
-    return c ? take_xml(c) : NULL;
-}
-
-/* The markup of n's children, as a string for the HTML parser. */
-static char *inner_markup(const xmlNode *n)
-{
-    xmlBufferPtr buf = xmlBufferCreate();
-    if (!buf)
-        return NULL;
-    for (xmlNode *c = n->children; c; c = c->next)
-        xmlNodeDump(buf, n->doc, c, 0, 0);
-    char *r = xstrdup((const char *)xmlBufferContent(buf));
-    xmlBufferFree(buf);
-    return r;
-}
-
-static bool has_child_elements(const xmlNode *n)
-{
-    for (const xmlNode *c = n->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE)
-            return true;
-    return false;
-}
-
-/* RSS element text that may carry HTML: markup children or escaped tags. */
-static char *text_as_html(const xmlNode *n)
-{
-    char *raw = has_child_elements(n) ? inner_markup(n) : node_content(n);
-    char *t = raw ? html_text(raw) : NULL;
-    free(raw);
-    return t;
+    for (int i = 0; i < at->n; i++) {
+        const xmlChar **a = at->a + 5 * i;
+        if (a[2] && !strcmp((const char *)a[0], name) && !strcmp((const char *)a[2], uri))
+            return attr_value(a[3], a[4]);
+    }
+    return NULL;
 }
 
 /* Text that is plain unless it visibly holds markup or escaped entities
@@ -345,19 +341,6 @@ static bool looks_like_html(const char *s)
         }
     }
     return false;
-}
-
-static char *text_plainish(const xmlNode *n)
-{
-    if (has_child_elements(n))
-        return text_as_html(n);
-    char *raw = node_content(n);
-    if (raw && looks_like_html(raw)) {
-        char *t = html_text(raw);
-        free(raw);
-        return t;
-    }
-    return finish_text(raw);
 }
 
 /* The 6-bit value of a base64 digit, or -1. */
@@ -391,102 +374,6 @@ static char *base64_decode(const char *s)
         }
     }
     return sbuf_steal(&b);
-}
-
-/* An Atom text construct (1.0 type= text|html|xhtml, 0.3 type= MIME type
- * with mode= xml|escaped|base64) as plain text. */
-static char *atom_text(const xmlNode *n)
-{
-    char *type = attr(n, "type");
-    char *mode = attr(n, "mode");
-    bool html = type && (!strcasecmp(type, "html") || !strcasecmp(type, "text/html"));
-    bool xhtml = type && (!strcasecmp(type, "xhtml") || !strcasecmp(type, "application/xhtml+xml"));
-    /* Atom 1.0: a media type that is neither text nor XML means base64. */
-    bool binary = type && strchr(type, '/') && strncasecmp(type, "text/", 5) != 0 && !strcasestr(type, "xml");
-    char *r;
-    if ((mode && !strcasecmp(mode, "base64")) || binary) {
-        char *raw = node_content(n);
-        char *dec = base64_decode(raw ? raw : "");
-        free(raw);
-        r = html || xhtml ? html_text(dec) : finish_text(xstrdup(dec));
-        free(dec);
-    } else if (xhtml || has_child_elements(n)) {
-        char *raw = inner_markup(n);
-        r = raw ? html_text(raw) : NULL;
-        free(raw);
-    } else if (html) {
-        char *raw = node_content(n);
-        r = raw ? html_text(raw) : NULL;
-        free(raw);
-    } else {
-        r = finish_text(node_content(n));
-    }
-    free(type);
-    free(mode);
-    return r;
-}
-
-/* An absolute http(s) URL from a (possibly relative) reference, resolved
- * against the xml:base in scope at n (which ends at the document URL). */
-static char *resolve_link(const xmlNode *n, const char *ref)
-{
-    char *r = NULL;
-    char *trimmed = finish_text(xstrdup(ref));
-    if (!trimmed)
-        return NULL;
-    xmlChar *base = xmlNodeGetBase(n->doc, n);
-    xmlChar *abs = xmlBuildURI((const xmlChar *)trimmed, base);
-    if (abs && url_is_http((const char *)abs))
-        r = xstrdup((const char *)abs);
-    xmlFree(abs);
-    xmlFree(base);
-    free(trimmed);
-    return r;
-}
-
-static char *link_text(const xmlNode *n)
-{
-    char *raw = node_content(n);
-    char *r = raw ? resolve_link(n, raw) : NULL;
-    free(raw);
-    return r;
-}
-
-/* Atom <link>: only rel="alternate" (or no rel) names the entry's page; the
- * target is href, or the element's text in old Atom 0.3 feeds. */
-static char *atom_link(const xmlNode *n)
-{
-    char *rel = attr(n, "rel");
-    char *r = NULL;
-    if (!rel || !*rel || !strcasecmp(rel, "alternate")) {
-        char *href = attr(n, "href");
-        r = href ? resolve_link(n, href) : link_text(n);
-        free(href);
-    }
-    free(rel);
-    return r;
-}
-
-/* Atom person: "name (email)", or whichever of the two is there. */
-static char *atom_person(const struct xctx *x, const xmlNode *n)
-{
-    char *name = NULL, *email = NULL;
-    for (const xmlNode *c = n->children; c; c = c->next) {
-        if (!name && (is_elem(x, c, NS_CORE, "name") || is_elem(x, c, NS_ATOM, "name")))
-            name = finish_text(node_content(c));
-        else if (!email && (is_elem(x, c, NS_CORE, "email") || is_elem(x, c, NS_ATOM, "email")))
-            email = finish_text(node_content(c));
-    }
-    if (!name && !has_child_elements(n))
-        return finish_text(node_content(n));
-    if (name && email) {
-        struct sbuf b = {0};
-        sbuf_printf(&b, "%s (%s)", name, email);
-        free(name);
-        free(email);
-        return sbuf_steal(&b);
-    }
-    return name ? name : email;
 }
 
 /* ---- field rules ---- */
@@ -561,51 +448,20 @@ static const struct rule atom_rules[] = {
     {NS_DCTERMS, "modified", F_UPDATED, H_ID},
 };
 
-static char *extract(const struct xctx *x, const xmlNode *n, enum how how)
-{
-    switch (how) {
-    case H_PLAIN:
-        return text_plainish(n);
-    case H_HTML:
-        return text_as_html(n);
-    case H_ATOMTEXT:
-        return atom_text(n);
-    case H_LINK:
-        return link_text(n);
-    case H_ATOMLINK:
-        return atom_link(n);
-    case H_PERSON:
-        return atom_person(x, n);
-    case H_ID:
-        return finish_text(node_content(n));
-    }
-    return NULL;
-}
-
-/* One child of an element whose fields are being collected: when it is a
- * field's element ranked no worse than the best so far, its value wins.
- * Among elements of one rule, the last wins (as feedparser does). */
-static void collect_child(const struct xctx *x, const xmlNode *c, char *val[F_COUNT], size_t best[F_COUNT])
+/* The first rule an element matches (its rank), or SIZE_MAX. */
+static size_t rule_rank(const struct xctx *x, const struct elem *e, const struct rule **rule)
 {
     const struct rule *rules = x->fmt == FMT_ATOM ? atom_rules : rss_rules;
     size_t n_rules = x->fmt == FMT_ATOM ? sizeof atom_rules / sizeof atom_rules[0]
                                         : sizeof rss_rules / sizeof rss_rules[0];
-    if (c->type != XML_ELEMENT_NODE)
-        return;
-    enum ns ns = node_ns(x, c);   /* once per element, not once per rule */
-    size_t r = 0;
-    unsigned char first = (unsigned char)tolower(c->name[0]);
-    while (r < n_rules && (rules[r].ns != ns || (unsigned char)rules[r].name[0] != first ||
-                           strcasecmp((const char *)c->name, rules[r].name) != 0))
-        r++;
-    if (r == n_rules || r > best[rules[r].field])
-        return;
-    char *v = extract(x, c, rules[r].how);
-    if (v) {
-        free(val[rules[r].field]);
-        val[rules[r].field] = v;
-        best[rules[r].field] = r;
+    unsigned char first = (unsigned char)tolower((unsigned char)e->name[0]);
+    for (size_t r = 0; r < n_rules; r++) {
+        if (rules[r].ns == e->ns && (unsigned char)rules[r].name[0] == first && !strcasecmp(e->name, rules[r].name)) {
+            *rule = &rules[r];
+            return r;
+        }
     }
+    return SIZE_MAX;
 }
 
 static void best_init(size_t best[F_COUNT])
@@ -614,13 +470,12 @@ static void best_init(size_t best[F_COUNT])
         best[f] = SIZE_MAX;
 }
 
-/* Values of the fields of one whole element (an item). */
-static void collect(const struct xctx *x, const xmlNode *parent, char *val[F_COUNT])
+static void vals_free(char *val[F_COUNT])
 {
-    size_t best[F_COUNT];
-    best_init(best);
-    for (const xmlNode *c = parent->children; c; c = c->next)
-        collect_child(x, c, val, best);
+    for (int f = 0; f < F_COUNT; f++) {
+        free(val[f]);
+        val[f] = NULL;
+    }
 }
 
 /* ---- items ---- */
@@ -683,53 +538,54 @@ static void item_fill(struct feed_item *it, char *val[F_COUNT])
     it->updated = date_parse(val[F_UPDATED]);
 }
 
-static void vals_free(char *val[F_COUNT])
-{
-    for (int f = 0; f < F_COUNT; f++) {
-        free(val[f]);
-        val[f] = NULL;
-    }
-}
-
-/* An RSS guid is the item's link only when it is a permalink (the default)
- * and the item has no <link> of its own. */
-static void rss_guid_link(const struct xctx *x, const xmlNode *item, char *val[F_COUNT])
-{
-    if (val[F_LINK] || !val[F_ID])
-        return;
-    for (const xmlNode *c = item->children; c; c = c->next) {
-        if (!is_elem(x, c, NS_CORE, "guid"))
-            continue;
-        char *perma = attr(c, "isPermaLink");
-        if (!perma || strcasecmp(perma, "false") != 0) {
-            free(val[F_LINK]);
-            val[F_LINK] = link_text(c);
-        }
-        free(perma);
-    }
-}
-
-/* RSS 1.0 items name themselves with rdf:about; CDF items carry their link
- * and date as attributes. */
-static void rss_item_attrs(const xmlNode *item, char *val[F_COUNT])
-{
-    if (!val[F_ID]) {
-        for (const xmlAttr *a = item->properties; a; a = a->next)
-            if (!strcmp((const char *)a->name, "about") && a->ns &&
-                !strcmp((const char *)a->ns->href, "http://www.w3.org/1999/02/22-rdf-syntax-ns#"))
-                val[F_ID] = finish_text(node_content((const xmlNode *)a));
-    }
-    if (!val[F_LINK]) {
-        char *href = attr(item, "href");
-        if (href)
-            val[F_LINK] = resolve_link(item, href);
-        free(href);
-    }
-    if (!val[F_UPDATED])
-        val[F_UPDATED] = attr(item, "lastmod");
-}
-
 /* ---- one parse, whatever the source ---- */
+
+enum attr_key { A_TYPE, A_MODE, A_REL, A_HREF, A_PERMALINK, A_COUNT };
+
+static const char *const attr_keys[A_COUNT] = {
+    [A_TYPE] = "type", [A_MODE] = "mode", [A_REL] = "rel", [A_HREF] = "href", [A_PERMALINK] = "isPermaLink",
+};
+
+/* The element being read for a field. Its text (all the text inside it,
+ * as xmlNodeGetContent gives) is kept; so is, for fields that may hold
+ * HTML, its inner markup as xmlNodeDump would write it, once a child
+ * element or processing instruction shows it is needed (before that the
+ * markup is the escaped text; comments, which the HTML reader skips, are
+ * left out of it). The buffers are reused from field to field. */
+struct capture {
+    const struct rule *rule;    /* NULL: no field is being read */
+    size_t rank;                /* the rule's index: lower wins */
+    char **val;                 /* where the value goes: the item's or the feed's */
+    size_t *best;
+    size_t depth;               /* the element's depth */
+    char *attr[A_COUNT];        /* the attributes its rule reads */
+    bool guid;                  /* an RSS guid: may also be the item's link */
+    struct sbuf text;
+    struct sbuf markup;
+    bool markup_on;             /* markup is being written */
+    bool tag_open;              /* the last start tag written lacks its '>' */
+    bool children;              /* it has a child element */
+    struct sbuf open;           /* names of the elements open in the markup, each NUL-ended */
+    int person_child;           /* Atom person: reading its name (1) or email (2) child */
+    size_t child_at;            /* where that child's text starts */
+    char *name, *email;
+};
+
+/* The item being read. */
+struct item {
+    size_t depth;               /* 0: none */
+    char *val[F_COUNT];
+    size_t best[F_COUNT];
+    char *about, *href, *lastmod;   /* RSS 1.0 and CDF item attributes */
+    bool guid_link;             /* a permalink guid was seen: the last one's text and xml:base */
+    char *guid_text, *guid_base;
+};
+
+/* An xml:base attribute in scope. */
+struct xbase {
+    size_t depth;
+    char *uri;
+};
 
 struct parse {
     const struct feed_source *src;
@@ -742,6 +598,18 @@ struct parse {
     size_t feed_best[F_COUNT];
     struct sbuf in;             /* bytes read and not yet consumed */
     bool eof;
+    /* XML */
+    xmlParserCtxtPtr ctxt;
+    char *doc_url;              /* the document URL as libxml2 keeps it */
+    char not_feed[48];          /* the root's name when it is no feed */
+    size_t depth;               /* elements open */
+    size_t channel_depth;       /* of the open RSS <channel>, or 0 */
+    size_t text_run;            /* bytes of the text node being added to */
+    struct sbuf qname;
+    struct xbase *bases;
+    size_t n_bases, cap_bases;
+    struct capture cap;
+    struct item item;
 };
 
 /* Hand an item to the caller, then free what it did not take. */
@@ -750,20 +618,6 @@ static void emit(struct parse *p, struct feed_item *it)
     item_identify(it);
     p->on_item(it, p->userdata);
     item_free(it);
-}
-
-static void xml_item(struct parse *p, const xmlNode *n)
-{
-    char *val[F_COUNT] = {0};
-    collect(&p->x, n, val);
-    if (p->x.fmt == FMT_RSS) {
-        rss_guid_link(&p->x, n, val);
-        rss_item_attrs(n, val);
-    }
-    struct feed_item it = {0};
-    item_fill(&it, val);
-    vals_free(val);
-    emit(p, &it);
 }
 
 /* Read more input after what is held. Returns 0, or -1 on a read error. */
@@ -797,46 +651,435 @@ static int read_all(struct parse *p, char *err, size_t errlen)
     return 0;
 }
 
-/* ---- XML documents, streamed ---- */
+/* ---- XML: base URIs ---- */
 
-static bool is_item(const struct parse *p, const xmlNode *c)
+/* One step of xmlNodeGetBase: *acc (the base so far, from the inside out)
+ * resolved against the next xml:base out. True when the walk is over. */
+static bool base_step(xmlChar **acc, const char *base)
 {
-    return is_elem(&p->x, c, NS_CORE, p->x.fmt == FMT_ATOM ? "entry" : "item");
+    if (!*acc) {
+        *acc = xmlStrdup((const xmlChar *)base);
+    } else {
+        xmlChar *next = xmlBuildURI(*acc, (const xmlChar *)base);
+        xmlFree(*acc);
+        *acc = next;
+        if (!next)
+            return true;
+    }
+    return !xmlStrncmp(*acc, BAD_CAST "http://", 7) || !xmlStrncmp(*acc, BAD_CAST "ftp://", 6) ||
+           !xmlStrncmp(*acc, BAD_CAST "urn:", 4);
 }
 
-/* Read and free the complete children of parent, in document order. While
- * parent is still open its last child may be unfinished: it stays (it is
- * also the only child the parser still points into). */
-static void drain(struct parse *p, xmlNode *parent, bool open, bool feed_level)
+/* The base URI in scope at the open element at depth, as xmlNodeGetBase
+ * gives it in a tree (quirks included): the xml:base values from there
+ * outwards, then the document URL. inner, when not NULL, is an xml:base of
+ * a closed child of that element, innermost. */
+static xmlChar *node_base(const struct parse *p, size_t depth, const char *inner)
 {
-    xmlNode *c = parent->children;
-    while (c) {
-        xmlNode *next = c->next;
-        bool unfinished = open && !next;
-        if (p->rss_root && parent->parent && parent->parent->type == XML_DOCUMENT_NODE &&
-            is_elem(&p->x, c, NS_CORE, "channel")) {
-            drain(p, c, unfinished, true);
-        } else if (unfinished) {
-            return;
-        } else if (is_item(p, c)) {
-            xml_item(p, c);
-        } else if (feed_level) {
-            collect_child(&p->x, c, p->feed_val, p->feed_best);
-        }
-        if (unfinished)
-            return;
-        xmlUnlinkNode(c);
-        xmlFreeNode(c);
-        c = next;
+    xmlChar *acc = NULL;
+    if (inner && base_step(&acc, inner))
+        return acc;
+    for (size_t k = p->n_bases; k-- > 0;)
+        if (p->bases[k].depth <= depth && base_step(&acc, p->bases[k].uri))
+            return acc;
+    if (!p->doc_url)
+        return acc;
+    if (!acc)
+        return xmlStrdup((const xmlChar *)p->doc_url);
+    xmlChar *abs = xmlBuildURI(acc, (const xmlChar *)p->doc_url);
+    xmlFree(acc);
+    return abs;
+}
+
+/* An absolute http(s) URL from a (possibly relative) reference, resolved
+ * against the base in scope (which ends at the document URL). */
+static char *resolve_link(const struct parse *p, size_t depth, const char *inner, const char *ref)
+{
+    char *r = NULL;
+    char *trimmed = finish_text(xstrdup(ref));
+    if (!trimmed)
+        return NULL;
+    xmlChar *base = node_base(p, depth, inner);
+    xmlChar *abs = xmlBuildURI((const xmlChar *)trimmed, base);
+    if (abs && url_is_http((const char *)abs))
+        r = xstrdup((const char *)abs);
+    xmlFree(abs);
+    xmlFree(base);
+    free(trimmed);
+    return r;
+}
+
+static void base_push(struct parse *p, const struct attrs *at)
+{
+    char *uri = attr_ns(at, "base", (const char *)XML_XML_NAMESPACE);
+    if (!uri)
+        return;
+    if (p->n_bases == p->cap_bases) {
+        p->cap_bases = p->cap_bases ? 2 * p->cap_bases : 8;
+        p->bases = xreallocarray(p->bases, p->cap_bases, sizeof p->bases[0]);
+    }
+    p->bases[p->n_bases++] = (struct xbase){.depth = p->depth, .uri = uri};
+}
+
+/* The xml:base of the open element at depth, or NULL. */
+static const char *own_base(const struct parse *p, size_t depth)
+{
+    return p->n_bases && p->bases[p->n_bases - 1].depth == depth ? p->bases[p->n_bases - 1].uri : NULL;
+}
+
+static void base_pop(struct parse *p)
+{
+    if (own_base(p, p->depth))
+        free(p->bases[--p->n_bases].uri);
+}
+
+/* ---- XML: markup as xmlNodeDump writes it ---- */
+
+static void put_escaped(struct sbuf *b, const char *s, size_t n, bool attribute)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && s[run] != '<' && s[run] != '>' && s[run] != '&' && s[run] != '\r' &&
+               !(attribute && s[run] == '"'))
+            run++;
+        sbuf_append(b, s + i, run - i);
+        if (run == n)
+            break;
+        sbuf_puts(b, s[run] == '<' ? "&lt;" : s[run] == '>' ? "&gt;" : s[run] == '&' ? "&amp;"
+                   : s[run] == '"' ? "&quot;" : "&#13;");
+        i = run + 1;
     }
 }
 
-/* The root element decides the format. */
-static int root_seen(struct parse *p, const xmlNode *root, char *err, size_t errlen)
+/* A namespace URI quoted as libxml2 quotes it. */
+static void put_quoted(struct sbuf *b, const char *s)
 {
-    const char *name = (const char *)root->name;
+    if (!strchr(s, '"')) {
+        sbuf_printf(b, "\"%s\"", s);
+    } else if (!strchr(s, '\'')) {
+        sbuf_printf(b, "'%s'", s);
+    } else {
+        sbuf_putc(b, '"');
+        for (; *s; s++)
+            *s == '"' ? sbuf_puts(b, "&quot;") : sbuf_putc(b, *s);
+        sbuf_putc(b, '"');
+    }
+}
+
+static bool wants_markup(const struct capture *c)
+{
+    return c->rule->how == H_PLAIN || c->rule->how == H_HTML || c->rule->how == H_ATOMTEXT;
+}
+
+/* Start writing markup: what was read so far is text. */
+static void markup_on(struct capture *c)
+{
+    if (c->markup_on)
+        return;
+    c->markup_on = true;
+    c->markup.len = 0;
+    c->open.len = 0;
+    sbuf_append(&c->markup, "", 0);
+    put_escaped(&c->markup, c->text.data ? c->text.data : "", c->text.len, false);
+}
+
+/* Something goes inside the element whose start tag was written last. */
+static void markup_child(struct capture *c)
+{
+    if (c->tag_open)
+        sbuf_putc(&c->markup, '>');
+    c->tag_open = false;
+}
+
+static void markup_start(struct capture *c, const char *qname, int nb_ns, const xmlChar **ns, const struct attrs *at)
+{
+    markup_child(c);
+    sbuf_putc(&c->markup, '<');
+    sbuf_puts(&c->markup, qname);
+    for (int i = 0; i < nb_ns; i++) {
+        const char *prefix = (const char *)ns[2 * i], *uri = (const char *)ns[2 * i + 1];
+        if (!uri || (prefix && !strcmp(prefix, "xml")))
+            continue;
+        sbuf_printf(&c->markup, prefix ? " xmlns:%s=" : " xmlns%s=", prefix ? prefix : "");
+        put_quoted(&c->markup, uri);
+    }
+    for (int i = 0; i < at->n; i++) {
+        const xmlChar **a = at->a + 5 * i;
+        sbuf_putc(&c->markup, ' ');
+        if (a[1])
+            sbuf_printf(&c->markup, "%s:", (const char *)a[1]);
+        sbuf_printf(&c->markup, "%s=\"", (const char *)a[0]);
+        char *v = attr_value(a[3], a[4]);
+        put_escaped(&c->markup, v, strlen(v), true);
+        free(v);
+        sbuf_putc(&c->markup, '"');
+    }
+    c->tag_open = true;
+    sbuf_append(&c->open, qname, strlen(qname) + 1);
+}
+
+static void markup_end(struct capture *c)
+{
+    size_t start = c->open.len - 1;   /* the NUL ending the innermost name */
+    while (start > 0 && c->open.data[start - 1])
+        start--;
+    if (c->tag_open)
+        sbuf_puts(&c->markup, "/>");
+    else
+        sbuf_printf(&c->markup, "</%s>", c->open.data + start);
+    c->tag_open = false;
+    c->open.len = start;
+}
+
+/* ---- XML: reading a field ---- */
+
+static const char *cap_text(const struct capture *c)
+{
+    return c->text.data ? c->text.data : "";
+}
+
+/* The inner markup, for the HTML reader. */
+static const char *cap_markup(struct capture *c)
+{
+    markup_on(c);
+    return c->markup.data;
+}
+
+/* RSS element text that may carry HTML: markup children or escaped tags. */
+static char *text_as_html(struct capture *c)
+{
+    return html_text(c->children ? cap_markup(c) : cap_text(c));
+}
+
+static char *text_plainish(struct capture *c)
+{
+    if (c->children)
+        return text_as_html(c);
+    if (looks_like_html(cap_text(c)))
+        return html_text(cap_text(c));
+    return finish_text(xstrdup(cap_text(c)));
+}
+
+/* An Atom text construct (1.0 type= text|html|xhtml, 0.3 type= MIME type
+ * with mode= xml|escaped|base64) as plain text. */
+static char *atom_text(struct capture *c)
+{
+    const char *type = c->attr[A_TYPE], *mode = c->attr[A_MODE];
+    bool html = type && (!strcasecmp(type, "html") || !strcasecmp(type, "text/html"));
+    bool xhtml = type && (!strcasecmp(type, "xhtml") || !strcasecmp(type, "application/xhtml+xml"));
+    /* Atom 1.0: a media type that is neither text nor XML means base64. */
+    bool binary = type && strchr(type, '/') && strncasecmp(type, "text/", 5) != 0 && !strcasestr(type, "xml");
+    if ((mode && !strcasecmp(mode, "base64")) || binary) {
+        char *dec = base64_decode(cap_text(c));
+        char *r = html || xhtml ? html_text(dec) : finish_text(xstrdup(dec));
+        free(dec);
+        return r;
+    }
+    if (xhtml || c->children)
+        return html_text(cap_markup(c));
+    if (html)
+        return html_text(cap_text(c));
+    return finish_text(xstrdup(cap_text(c)));
+}
+
+/* Atom <link>: only rel="alternate" (or no rel) names the entry's page; the
+ * target is href, or the element's text in old Atom 0.3 feeds. */
+static char *atom_link(const struct parse *p, const struct capture *c)
+{
+    const char *rel = c->attr[A_REL], *href = c->attr[A_HREF];
+    if (rel && *rel && strcasecmp(rel, "alternate") != 0)
+        return NULL;
+    return resolve_link(p, c->depth, NULL, href ? href : cap_text(c));
+}
+
+/* Atom person: "name (email)", or whichever of the two is there. */
+static char *atom_person(struct capture *c)
+{
+    if (!c->name && !c->children)
+        return finish_text(xstrdup(cap_text(c)));
+    char *r;
+    if (c->name && c->email) {
+        struct sbuf b = {0};
+        sbuf_printf(&b, "%s (%s)", c->name, c->email);
+        r = sbuf_steal(&b);
+    } else {
+        r = c->name ? c->name : c->email;
+        c->name = c->email = NULL;
+    }
+    return r;
+}
+
+static char *extract(const struct parse *p, struct capture *c)
+{
+    switch (c->rule->how) {
+    case H_PLAIN:
+        return text_plainish(c);
+    case H_HTML:
+        return text_as_html(c);
+    case H_ATOMTEXT:
+        return atom_text(c);
+    case H_LINK:
+        return resolve_link(p, c->depth, NULL, cap_text(c));
+    case H_ATOMLINK:
+        return atom_link(p, c);
+    case H_PERSON:
+        return atom_person(c);
+    case H_ID:
+        return finish_text(xstrdup(cap_text(c)));
+    }
+    return NULL;
+}
+
+/* A child of an element whose fields are read: when it is a field's
+ * element ranked no worse than the best so far, read it (an RSS guid is
+ * read anyway: it may be the link). */
+static void field_start(struct parse *p, const struct elem *e, const struct attrs *at, char *val[F_COUNT],
+                        size_t best[F_COUNT], bool title_only, bool guid)
+{
+    const struct rule *rule;
+    size_t rank = rule_rank(&p->x, e, &rule);
+    if (rank == SIZE_MAX || (title_only && rule->field != F_TITLE) || (rank > best[rule->field] && !guid))
+        return;
+    struct capture *c = &p->cap;
+    c->rule = rule;
+    c->rank = rank;
+    c->val = val;
+    c->best = best;
+    c->depth = p->depth;
+    c->guid = guid;
+    c->text.len = 0;
+    sbuf_append(&c->text, "", 0);
+    c->markup_on = c->tag_open = c->children = false;
+    c->person_child = 0;
+    for (int k = 0; k < A_COUNT; k++) {
+        bool wanted = (rule->how == H_ATOMTEXT && (k == A_TYPE || k == A_MODE)) ||
+                      (rule->how == H_ATOMLINK && (k == A_REL || k == A_HREF)) || (guid && k == A_PERMALINK);
+        c->attr[k] = wanted ? attr(at, attr_keys[k]) : NULL;
+    }
+}
+
+static void field_end(struct parse *p)
+{
+    struct capture *c = &p->cap;
+    enum field f = c->rule->field;
+    if (c->rank <= c->best[f]) {
+        char *v = extract(p, c);
+        if (v) {
+            free(c->val[f]);
+            c->val[f] = v;
+            c->best[f] = c->rank;
+        }
+    }
+    const char *perma = c->attr[A_PERMALINK];
+    if (c->guid && (!perma || strcasecmp(perma, "false") != 0)) {
+        struct item *it = &p->item;
+        it->guid_link = true;
+        free(it->guid_text);
+        free(it->guid_base);
+        it->guid_text = xstrdup(cap_text(c));
+        const char *base = own_base(p, c->depth);
+        it->guid_base = base ? xstrdup(base) : NULL;
+    }
+    for (int k = 0; k < A_COUNT; k++) {
+        free(c->attr[k]);
+        c->attr[k] = NULL;
+    }
+    free(c->name);
+    free(c->email);
+    c->name = c->email = NULL;
+    c->rule = NULL;
+}
+
+/* An element inside the field being read. */
+static void field_child_start(struct parse *p, const struct elem *e, const char *qname, int nb_ns, const xmlChar **ns,
+                              const struct attrs *at)
+{
+    struct capture *c = &p->cap;
+    if (p->depth == c->depth + 1) {
+        c->children = true;
+        if (c->rule->how == H_PERSON) {
+            c->person_child = is_elem(e, NS_CORE, "name") || is_elem(e, NS_ATOM, "name")     ? 1
+                              : is_elem(e, NS_CORE, "email") || is_elem(e, NS_ATOM, "email") ? 2
+                                                                                           : 0;
+            c->child_at = c->text.len;
+        }
+    }
+    if (wants_markup(c)) {
+        markup_on(c);
+        markup_start(c, qname, nb_ns, ns, at);
+    }
+}
+
+static void field_child_end(struct parse *p)
+{
+    struct capture *c = &p->cap;
+    if (c->markup_on)
+        markup_end(c);
+    if (p->depth != c->depth + 1 || !c->person_child)
+        return;
+    char **slot = c->person_child == 1 ? &c->name : &c->email;
+    if (!*slot)
+        *slot = finish_text(xstrndup(c->text.data + c->child_at, c->text.len - c->child_at));
+    c->person_child = 0;
+}
+
+/* ---- XML: items ---- */
+
+static void item_start(struct parse *p, const struct attrs *at)
+{
+    struct item *it = &p->item;
+    it->depth = p->depth;
+    best_init(it->best);
+    if (p->x.fmt != FMT_RSS)
+        return;
+    /* RSS 1.0 items name themselves with rdf:about; CDF items carry their
+     * link and date as attributes. */
+    it->about = attr_ns(at, "about", "http://www.w3.org/1999/02/22-rdf-syntax-ns#");
+    it->href = attr(at, "href");
+    it->lastmod = attr(at, "lastmod");
+}
+
+static void item_clear(struct item *it)
+{
+    vals_free(it->val);
+    free(it->about);
+    free(it->href);
+    free(it->lastmod);
+    free(it->guid_text);
+    free(it->guid_base);
+    *it = (struct item){0};
+}
+
+static void item_end(struct parse *p)
+{
+    struct item *it = &p->item;
+    char **val = it->val;
+    if (p->x.fmt == FMT_RSS) {
+        /* A guid is the item's link only when it is a permalink (the
+         * default) and the item has no <link> of its own. */
+        if (!val[F_LINK] && val[F_ID] && it->guid_link)
+            val[F_LINK] = resolve_link(p, it->depth, it->guid_base, it->guid_text);
+        if (!val[F_ID] && it->about)
+            val[F_ID] = finish_text(xstrdup(it->about));
+        if (!val[F_LINK] && it->href)
+            val[F_LINK] = resolve_link(p, it->depth, NULL, it->href);
+        if (!val[F_UPDATED] && it->lastmod)
+            val[F_UPDATED] = xstrdup(it->lastmod);
+    }
+    struct feed_item out = {0};
+    item_fill(&out, val);
+    item_clear(it);
+    emit(p, &out);
+}
+
+/* ---- XML: SAX events ---- */
+
+/* The root element decides the format. */
+static bool root_seen(struct parse *p, const char *name, const xmlChar *uri)
+{
     p->have_root = true;
-    p->x.root_ns = root->ns ? root->ns->href : NULL;
+    p->x.root_ns = uri ? xstrdup((const char *)uri) : NULL;
     if (!strcasecmp(name, "feed")) {
         p->x.fmt = FMT_ATOM;
     } else if (!strcasecmp(name, "rss") || !strcasecmp(name, "RDF")) {
@@ -845,21 +1088,126 @@ static int root_seen(struct parse *p, const xmlNode *root, char *err, size_t err
     } else if (!strcasecmp(name, "channel")) {   /* CDF */
         p->x.fmt = FMT_RSS;
     } else {
-        return errf(err, errlen, "not a feed: root element <%.40s>", name);
+        snprintf(p->not_feed, sizeof p->not_feed, "%.40s", name);
+        return false;
     }
-    return 0;
+    return true;
 }
 
-static int drain_doc(struct parse *p, xmlDocPtr doc, bool open, char *err, size_t errlen)
+static bool is_item(const struct parse *p, const struct elem *e)
 {
-    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-    if (!root)
-        return 0;
-    if (!p->have_root && root_seen(p, root, err, errlen) < 0)
-        return -1;
-    drain(p, root, open, !p->rss_root);
-    return 0;
+    return is_elem(e, NS_CORE, p->x.fmt == FMT_ATOM ? "entry" : "item");
 }
+
+static void sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri, int nb_ns,
+                      const xmlChar **ns, int nb_attr, int nb_defaulted, const xmlChar **attrs)
+{
+    struct parse *p = ctx;
+    (void)nb_defaulted;   /* no DTD, so none */
+    if (p->depth > xmlParserMaxDepth) {   /* where libxml2's tree builder stops */
+        xmlStopParser(p->ctxt);
+        return;
+    }
+    p->depth++;
+    p->text_run = 0;
+    const struct attrs at = {.a = attrs, .n = nb_attr};
+    p->qname.len = 0;
+    if (prefix)
+        sbuf_printf(&p->qname, "%s:", (const char *)prefix);
+    sbuf_puts(&p->qname, (const char *)local);
+    const char *name = prefix && !uri ? p->qname.data : (const char *)local;
+    base_push(p, &at);
+    if (p->depth == 1) {
+        if (!root_seen(p, name, uri))
+            xmlStopParser(p->ctxt);
+        return;
+    }
+    const struct elem e = {.name = name, .ns = uri_ns(&p->x, (const char *)uri)};
+    size_t parent = p->depth - 1;
+    if (p->cap.rule) {
+        field_child_start(p, &e, p->qname.data, nb_ns, ns, &at);
+    } else if (p->item.depth && parent == p->item.depth) {
+        bool guid = p->x.fmt == FMT_RSS && is_elem(&e, NS_CORE, "guid");
+        field_start(p, &e, &at, p->item.val, p->item.best, false, guid);
+    } else if (p->rss_root && parent == 1 && is_elem(&e, NS_CORE, "channel")) {
+        p->channel_depth = p->depth;
+    } else if (parent == 1 || (parent == 2 && p->channel_depth == 2)) {
+        if (is_item(p, &e))
+            item_start(p, &at);
+        else if (!p->rss_root || parent == 2)   /* the feed's own fields: only its title is kept */
+            field_start(p, &e, &at, p->feed_val, p->feed_best, true, false);
+    }
+}
+
+static void element_end(struct parse *p)
+{
+    p->text_run = 0;
+    if (p->cap.rule && p->depth > p->cap.depth)
+        field_child_end(p);
+    else if (p->cap.rule)
+        field_end(p);
+    else if (p->depth == p->item.depth)
+        item_end(p);
+    if (p->depth == p->channel_depth)
+        p->channel_depth = 0;
+    base_pop(p);
+    p->depth--;
+}
+
+static void sax_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
+{
+    (void)local;
+    (void)prefix;
+    (void)uri;
+    element_end(ctx);
+}
+
+static void sax_text(void *ctx, const xmlChar *s, int len)
+{
+    struct parse *p = ctx;
+    if (p->depth == 0)
+        return;   /* outside the root: not in a tree either */
+    /* libxml2's tree builder stops the parse when one text node would grow
+     * past XML_MAX_TEXT_LENGTH; so does this reader. */
+    if (p->text_run > 0 && p->text_run + (size_t)len > XML_MAX_TEXT_LENGTH) {
+        xmlStopParser(p->ctxt);
+        return;
+    }
+    p->text_run += (size_t)len;
+    struct capture *c = &p->cap;
+    if (!c->rule)
+        return;
+    sbuf_append(&c->text, (const char *)s, (size_t)len);
+    if (c->markup_on) {
+        markup_child(c);
+        put_escaped(&c->markup, (const char *)s, (size_t)len, false);
+    }
+}
+
+static void sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    struct parse *p = ctx;
+    p->text_run = 0;
+    struct capture *c = &p->cap;
+    if (!c->rule || !wants_markup(c))
+        return;
+    markup_on(c);
+    markup_child(c);
+    sbuf_printf(&c->markup, data ? "<?%s %s?>" : "<?%s%s?>", (const char *)target, data ? (const char *)data : "");
+}
+
+static void sax_comment(void *ctx, const xmlChar *value)
+{
+    struct parse *p = ctx;
+    p->text_run = 0;
+    struct capture *c = &p->cap;
+    if (c->rule && c->markup_on) {
+        markup_child(c);
+        sbuf_printf(&c->markup, "<!--%s-->", (const char *)value);
+    }
+}
+
+/* ---- XML documents, streamed ---- */
 
 /* The encoding to force on libxml2, or NULL to let it follow the XML
  * declaration. An HTTP charset wins over the declaration. Latin-1 and ASCII
@@ -892,30 +1240,59 @@ static void xml_quiet(void *ctx, const char *msg, ...)
     (void)msg;
 }
 
-static xmlParserCtxtPtr xml_open(const char *enc, const char *base_url)
+/* A push parser that hands its events to p: no tree is built, each item's
+ * fields are read as they go by. */
+static int xml_open(struct parse *p, const char *enc, const char *base_url)
 {
+    xmlSAXHandler sax = {
+        .initialized = XML_SAX2_MAGIC,
+        .startElementNs = sax_start,
+        .endElementNs = sax_end,
+        .characters = sax_text,
+        .ignorableWhitespace = sax_text,
+        .cdataBlock = sax_text,
+        .processingInstruction = sax_pi,
+        .comment = sax_comment,
+    };
     xmlSetGenericErrorFunc(NULL, xml_quiet);
-    xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, base_url);
-    if (!ctxt)
-        return NULL;
+    p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, base_url);
+    if (!p->ctxt)
+        return -1;
     int opts = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
                XML_PARSE_NOWARNING;
     xmlCharEncodingHandlerPtr h = enc ? xmlFindCharEncodingHandler(enc) : NULL;
     if (h) {   /* a label libxml2 does not know is left to the declaration */
-        xmlSwitchToEncoding(ctxt, h);
+        xmlSwitchToEncoding(p->ctxt, h);
         opts |= XML_PARSE_IGNORE_ENC;   /* what we chose wins over the declaration */
     }
-    xmlCtxtUseOptions(ctxt, opts);
-    return ctxt;
+    xmlCtxtUseOptions(p->ctxt, opts);
+    if (p->ctxt->input && p->ctxt->input->filename) {   /* the URL a tree's document would carry */
+        xmlChar *url = xmlPathToURI((const xmlChar *)p->ctxt->input->filename);
+        p->doc_url = url ? xstrdup((const char *)url) : NULL;
+        xmlFree(url);
+    }
+    return 0;
 }
 
-/* Feed pp's output to the parser and read what it completed. */
-static int xml_push(struct parse *p, xmlParserCtxtPtr ctxt, struct prepass *pp, bool last, char *err,
-                    size_t errlen)
+static void xml_close(struct parse *p)
 {
-    xmlParseChunk(ctxt, pp->out.data ? pp->out.data : "", (int)pp->out.len, last);
-    pp->out.len = 0;
-    return drain_doc(p, ctxt->myDoc, !last, err, errlen);
+    if (p->ctxt)
+        xmlFreeParserCtxt(p->ctxt);
+    p->ctxt = NULL;
+    item_clear(&p->item);
+    for (int k = 0; k < A_COUNT; k++)
+        free(p->cap.attr[k]);
+    free(p->cap.name);
+    free(p->cap.email);
+    sbuf_free(&p->cap.text);
+    sbuf_free(&p->cap.markup);
+    sbuf_free(&p->cap.open);
+    while (p->n_bases)
+        free(p->bases[--p->n_bases].uri);
+    free(p->bases);
+    sbuf_free(&p->qname);
+    free(p->doc_url);
+    free(p->x.root_ns);
 }
 
 /* p->in holds the head of the document (BOM removed); the rest is read
@@ -925,10 +1302,9 @@ static int parse_xml(struct parse *p, const char *content_type, const char *base
     char charset[64];
     const char *enc = choose_encoding(p->in.data, p->in.len, content_type, charset, sizeof charset);
     struct prepass pp = {.utf8 = enc && !strcmp(enc, "UTF-8")};
-    xmlParserCtxtPtr ctxt = xml_open(enc, base_url);
     size_t pos = 0;
     int rc = -1;
-    if (!ctxt) {
+    if (xml_open(p, enc, base_url) < 0) {
         errf(err, errlen, "cannot create an XML parser");
         goto out;
     }
@@ -936,8 +1312,12 @@ static int parse_xml(struct parse *p, const char *content_type, const char *base
         size_t held = p->in.len - pos;
         bool final = p->eof || held > PREPASS_MAX_HOLD;
         pos += prepass_step(&pp, p->in.data + pos, held, final);
-        if (xml_push(p, ctxt, &pp, p->eof, err, errlen) < 0)
+        xmlParseChunk(p->ctxt, pp.out.data ? pp.out.data : "", (int)pp.out.len, p->eof);
+        pp.out.len = 0;
+        if (p->not_feed[0]) {
+            errf(err, errlen, "not a feed: root element <%s>", p->not_feed);
             goto out;
+        }
         if (p->eof)
             break;
         memmove(p->in.data, p->in.data + pos, p->in.len - pos);
@@ -950,12 +1330,11 @@ static int parse_xml(struct parse *p, const char *content_type, const char *base
         errf(err, errlen, "not an XML document");
         goto out;
     }
+    while (p->depth > 0)   /* a truncated document: what is open ends here */
+        element_end(p);
     rc = 0;
 out:
-    if (ctxt) {
-        xmlFreeDoc(ctxt->myDoc);
-        xmlFreeParserCtxt(ctxt);
-    }
+    xml_close(p);
     prepass_free(&pp);
     return rc;
 }

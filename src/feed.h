@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define FEED_MAX_BYTES (16u * 1024 * 1024)   /* larger documents are refused */
+#define FEED_MAX_BYTES (16u * 1024 * 1024)   /* feed_parse refuses larger documents */
 #define FEED_MAX_ITEMS 5000                  /* items beyond this are dropped */
 
 struct feed_item {

@@ -77,7 +77,7 @@ static size_t tokenize(const char *norm, uint64_t *tok, size_t max)
 
 uint64_t fp_simhash(const char *norm)
 {
-    uint64_t *tok = xcalloc(FP_MAX_TOKENS, sizeof *tok);
+    uint64_t *tok = xreallocarray(NULL, FP_MAX_TOKENS, sizeof *tok);   /* only [0, n) is read */
     size_t n = tokenize(norm ? norm : "", tok, FP_MAX_TOKENS);
     int weight[FP_BITS] = {0};
     size_t n_shingles = n < FP_SHINGLE ? (n > 0) : n - FP_SHINGLE + 1;

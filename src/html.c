@@ -108,6 +108,45 @@ static bool tag_in(const char *name, const char *const *table, size_t n)
     return bsearch(name, table, n, sizeof table[0], tag_cmp) != NULL;
 }
 
+/* The text being written, white space collapsed as it goes: a run of white
+ * space (or a block edge) becomes one space, written only when a word
+ * follows, so the text never starts or ends with one. */
+struct text {
+    struct sbuf out;
+    bool gap;   /* white space seen since the last word */
+};
+
+static const bool space[256] = {
+    [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, ['\f'] = true, ['\v'] = true,
+};
+
+static void text_put(struct text *t, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && !space[(unsigned char)s[j]])
+            j++;
+        if (j > i) {
+            if (t->gap && t->out.len)
+                sbuf_putc(&t->out, ' ');
+            t->gap = false;
+            sbuf_append(&t->out, s + i, j - i);
+        }
+        while (j < n && space[(unsigned char)s[j]])
+            t->gap = true, j++;
+        i = j;
+    }
+}
+
+static void text_char(struct text *t, unsigned cp)
+{
+    char buf[8];   /* utf8_put writes at most 4 bytes and a NUL: never grows it */
+    struct sbuf one = {.data = buf, .cap = sizeof buf};
+    utf8_put(&one, cp);
+    text_put(t, buf, one.len);
+}
+
 /* Index of the first occurrence of lit (case-insensitive) at or after i, or len. */
 static size_t find_ci(const char *s, size_t len, size_t i, const char *lit)
 {
@@ -120,7 +159,7 @@ static size_t find_ci(const char *s, size_t len, size_t i, const char *lit)
 
 /* '&' at i: the decoded character onto out. Returns the index past the
  * reference, or i + 1 (a literal '&') when it is none we know. */
-static size_t entity(const char *s, size_t len, size_t i, struct sbuf *out)
+static size_t entity(const char *s, size_t len, size_t i, struct text *out)
 {
     size_t k = i + 1;
     unsigned long cp = 0;
@@ -143,11 +182,11 @@ static size_t entity(const char *s, size_t len, size_t i, struct sbuf *out)
         cp = n ? html_entity_code(name) : 0;
     }
     if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        sbuf_putc(out, '&');
+        text_put(out, "&", 1);
         return i + 1;
     }
     unsigned c1 = cp >= 0x80 && cp < 0xA0 ? cp1252_decode((unsigned char)cp) : 0;
-    utf8_put(out, c1 ? c1 : (unsigned)cp);   /* &#146; means windows-1252's ’ */
+    text_char(out, c1 ? c1 : (unsigned)cp);   /* &#146; means windows-1252's ’ */
     return k < len && s[k] == ';' ? k + 1 : k;
 }
 
@@ -170,7 +209,7 @@ static size_t tag_end(const char *s, size_t len, size_t i)
 }
 
 /* '<' at i. Returns the index past the markup, text it holds onto out. */
-static size_t markup(const char *s, size_t len, size_t i, struct sbuf *out)
+static size_t markup(const char *s, size_t len, size_t i, struct text *out)
 {
     if (len - i >= 4 && !memcmp(s + i, "<!--", 4)) {
         size_t e = find_ci(s, len, i + 4, "-->");
@@ -178,7 +217,7 @@ static size_t markup(const char *s, size_t len, size_t i, struct sbuf *out)
     }
     if (len - i >= 9 && !memcmp(s + i, "<![CDATA[", 9)) {
         size_t e = find_ci(s, len, i + 9, "]]>");
-        sbuf_append(out, s + i + 9, e - i - 9);
+        text_put(out, s + i + 9, e - i - 9);
         return e < len ? e + 3 : len;
     }
     size_t k = i + 1;
@@ -188,11 +227,11 @@ static size_t markup(const char *s, size_t len, size_t i, struct sbuf *out)
         return tag_end(s, len, k);
     char name[TAG_NAME_MAX + 1];
     size_t n = 0;
-    while (k < len && isalnum((unsigned char)s[k]) && n < TAG_NAME_MAX)
+    while (k < len && (n ? isalnum((unsigned char)s[k]) : isalpha((unsigned char)s[k])) && n < TAG_NAME_MAX)
         name[n++] = s[k++];
     name[n] = '\0';
-    if (n == 0) {   /* "1 < 2" */
-        sbuf_putc(out, '<');
+    if (n == 0) {   /* "1 < 2", "<3": a tag name starts with a letter */
+        text_put(out, "<", 1);
         return i + 1;
     }
     size_t end = tag_end(s, len, k);
@@ -203,13 +242,9 @@ static size_t markup(const char *s, size_t len, size_t i, struct sbuf *out)
         return c < len ? tag_end(s, len, c + strlen(close)) : len;
     }
     if (tag_in(name, block_tags, sizeof block_tags / sizeof block_tags[0]))
-        sbuf_putc(out, ' ');
+        out->gap = true;
     return end;
 }
-
-static const bool space[256] = {
-    [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, ['\f'] = true, ['\v'] = true,
-};
 
 /* Word by word: most text needs no change, and then nothing moves. */
 void text_collapse_space(char *s)
@@ -236,22 +271,21 @@ void text_collapse_space(char *s)
 
 char *html_to_text(const char *html, size_t len)
 {
-    if (len > HTML_MAX_INPUT)
-        len = HTML_MAX_INPUT;
-    struct sbuf out = {0};
-    sbuf_append(&out, "", 0);
+    len = strnlen(html, len > HTML_MAX_INPUT ? HTML_MAX_INPUT : len);   /* a NUL ends the text */
+    struct text t = {0};
+    t.out.cap = len + 1;   /* the text is never longer than its markup */
+    t.out.data = xmalloc(t.out.cap);
+    t.out.data[0] = '\0';
     size_t i = 0;
     while (i < len) {
         size_t run = i;
-        while (run < len && html[run] != '<' && html[run] != '&' && html[run] != '\0')
+        while (run < len && html[run] != '<' && html[run] != '&')
             run++;
-        sbuf_append(&out, html + i, run - i);
+        text_put(&t, html + i, run - i);
         i = run;
-        if (i >= len || html[i] == '\0')
+        if (i >= len)
             break;
-        i = html[i] == '&' ? entity(html, len, i, &out) : markup(html, len, i, &out);
+        i = html[i] == '&' ? entity(html, len, i, &t) : markup(html, len, i, &t);
     }
-    char *s = sbuf_steal(&out);
-    text_collapse_space(s);
-    return s;
+    return sbuf_steal(&t.out);
 }

@@ -19,6 +19,7 @@ struct http_request {
     long connect_timeout_ms;
     long low_speed_time_s;          /* abort below 10 bytes/s for this long; 0: 30 s */
     int max_redirects;              /* 0: do not follow */
+    const char *ca_file;            /* CA bundle instead of the system's, or NULL */
 };
 
 struct http_response {

@@ -6,8 +6,11 @@
  *      bits, within retention, no conflicting province or stated fact;
  *   3. an attack: an attack incident whose first report is within the
  *      window of the report's time, in the same province, of a compatible
- *      type, with no conflicting "prefix:value" tag;
- *   4. a follow-up (arrests, findings, official reaction): an attack
+ *      type, with no conflicting "prefix:value" tag (place:CITY, type:KIND;
+ *      differing types are let through within INCIDENT_TYPE_SLACK of the
+ *      incident's first report when a city is shared);
+ *   4. a follow-up (arrests, findings, official reaction, or an attack
+ *      report tagged toll-update: "death toll rises to 30"): an attack
  *      incident in the same province that began before it, within
  *      retention (from window before the report back to retention).
  * Among several candidates the one with more shared facts (equal killed,
@@ -205,7 +208,7 @@ static bool is_type_tag(const char *t)
 {
     return !strchr(t, ':') && strcmp(t, INCIDENT_TAG_ATTACK) != 0 &&
            strcmp(t, INCIDENT_TAG_FOLLOWUP) != 0 && strcmp(t, INCIDENT_TAG_POLICY) != 0 &&
-           strcmp(t, INCIDENT_TAG_CLAIMED) != 0;
+           strcmp(t, INCIDENT_TAG_CLAIMED) != 0 && strcmp(t, INCIDENT_TAG_TOLL_UPDATE) != 0;
 }
 
 /* Type tags: compatible when either side has none or they share one;
@@ -227,14 +230,38 @@ static int type_agreement(const struct match_result *m, const struct incident *i
     return shared == mine && shared == theirs ? 2 : 1;
 }
 
+static bool has_prefix(const char *tag, const char *prefix)
+{
+    return strncmp(tag, prefix, strlen(prefix)) == 0;
+}
+
+/* Does the report name a city the incident names too? */
+static bool shares_city(const struct match_result *m, const struct incident *in)
+{
+    for (size_t i = 0; i < m->n_tags; i++)
+        if (has_prefix(m->tags[i], INCIDENT_TAG_PLACE) &&
+            has_tag((const char *const *)in->tags, in->n_tags, m->tags[i]))
+            return true;
+    return false;
+}
+
+static int64_t abs64(int64_t x)
+{
+    return x < 0 ? -x : x;
+}
+
 /* "prefix:value" tags (attack type, city, target) other than group: two
  * reports that both state a value for a prefix and share none describe
- * different incidents. */
-static bool facts_conflict(const struct match_result *m, const struct incident *in)
+ * different incidents. Attack types are let through for a report within
+ * INCIDENT_TYPE_SLACK of the incident's first report in a city it names:
+ * early reports of one complex attack tell different parts of it. */
+static bool facts_conflict(const struct match_result *m, const struct incident *in, int64_t t)
 {
+    bool type_slack = abs64(t - in->first) <= INCIDENT_TYPE_SLACK && shares_city(m, in);
     for (size_t i = 0; i < m->n_tags; i++) {
         const char *colon = strchr(m->tags[i], ':');
-        if (!colon || strncmp(m->tags[i], INCIDENT_TAG_GROUP, strlen(INCIDENT_TAG_GROUP)) == 0)
+        if (!colon || has_prefix(m->tags[i], INCIDENT_TAG_GROUP) ||
+            (type_slack && has_prefix(m->tags[i], INCIDENT_TAG_TYPE)))
             continue;
         size_t plen = (size_t)(colon - m->tags[i]) + 1;
         bool stated = false, shared = false;
@@ -258,11 +285,6 @@ static bool same_province(const struct match_result *m, const struct incident *i
 static bool province_conflict(const struct match_result *m, const struct incident *in)
 {
     return m->province && in->province && strcmp(m->province, in->province) != 0;
-}
-
-static int64_t abs64(int64_t x)
-{
-    return x < 0 ? -x : x;
 }
 
 /* ------------------------------------------------------------ decision */
@@ -303,7 +325,7 @@ static const struct incident *near_duplicate(const struct incident_book *b, cons
         const struct incident *in = b->v[i];
         if ((role == ROLE_ATTACK && in->cls != INCIDENT_ATTACK) ||
             (role == ROLE_POLICY && in->cls != INCIDENT_POLICY) ||
-            province_conflict(m, in) || facts_conflict(m, in) || abs64(t - in->first) > b->p.retention)
+            province_conflict(m, in) || facts_conflict(m, in, t) || abs64(t - in->first) > b->p.retention)
             continue;
         for (size_t j = 0; j < in->n_sources; j++) {
             int d = fp_distance(in->sources[j].fingerprint, r->fingerprint);
@@ -327,15 +349,17 @@ static const struct incident *same_incident(const struct incident_book *b, const
 {
     struct candidate best = {0};
     int64_t t = report_time(r);
+    /* a toll update is about an attack already reported, however long ago */
+    bool later = role == ROLE_FOLLOWUP || has_tag(m->tags, m->n_tags, INCIDENT_TAG_TOLL_UPDATE);
     for (size_t i = 0; i < b->n; i++) {
         const struct incident *in = b->v[i];
-        if (in->cls != INCIDENT_ATTACK || !same_province(m, in) || facts_conflict(m, in))
+        if (in->cls != INCIDENT_ATTACK || !same_province(m, in) || facts_conflict(m, in, t))
             continue;
         int types = type_agreement(m, in);
         if (types == 0)
             continue;
         int64_t dt = t - in->first;
-        if (role == ROLE_ATTACK ? abs64(dt) > b->p.window : (dt < -b->p.window || dt > b->p.retention))
+        if (later ? (dt < -b->p.window || dt > b->p.retention) : abs64(dt) > b->p.window)
             continue;
         struct candidate c = { in, toll_evidence(m, in) + (types == 2), abs64(dt) };
         if (better(&c, &best))
@@ -485,6 +509,10 @@ void incident_judge(struct incident_book *b, const struct ruleset *rs, const cha
     struct match_result m;
     struct incident_report r;
     ruleset_match(rs, item->title, item->summary, &m);
+    if (role_of(&m) == ROLE_NONE) {   /* most items: no link or text fingerprint needed */
+        *out = (struct verdict){ .match = m };
+        return;
+    }
     incident_report_of(&r, feed, item, seen);
     incident_decide(b, &r, &m, out);
     incident_record(b, &r, out);

@@ -19,7 +19,7 @@
 #define INCIDENT_KEY_LEN 19        /* "i-" + 16 hex digits + NUL */
 #define INCIDENT_BOOK_MAX 4096     /* incidents kept; the least recently seen go first */
 #define INCIDENT_MAX_SOURCES 32    /* reports kept per incident (the first and the latest) */
-#define INCIDENT_MAX_TAGS 16
+#define INCIDENT_MAX_TAGS 32
 #define INCIDENT_MAX_CHANGES 4
 
 /* The matcher's tags this module reads (see etc/rules.conf). */
@@ -28,6 +28,13 @@
 #define INCIDENT_TAG_POLICY "policy"
 #define INCIDENT_TAG_CLAIMED "claimed"   /* the item reports a claim of responsibility */
 #define INCIDENT_TAG_GROUP "group:"      /* group:NAME, the group named (claimant) */
+#define INCIDENT_TAG_TYPE "type:"        /* type:KIND, the attack type */
+#define INCIDENT_TAG_PLACE "place:"      /* place:CITY, a city or district named */
+#define INCIDENT_TAG_TOLL_UPDATE "toll-update"   /* "death toll rises to …": about an earlier attack */
+/* Reports of different attack types still join within this many seconds
+ * of the incident's first report when they name the same city (a blast,
+ * then gunmen storming the same compound). */
+#define INCIDENT_TYPE_SLACK (6 * 3600)
 
 enum incident_class {
     INCIDENT_ATTACK = 1,   /* an attack or plot: groups by type, place and time */

@@ -12,7 +12,13 @@ struct loading {
     struct incident **v;
     size_t n, cap;
     int64_t since;
+    struct incident **by_key;   /* v sorted by key, for the source rows; v keeps load order */
 };
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp((*(struct incident *const *)a)->key, (*(struct incident *const *)b)->key);
+}
 
 static void split_tags(struct incident *in, const char *tags)
 {
@@ -51,12 +57,17 @@ static int on_incident(void *ctx, const struct store_incident *row)
 static int on_source(void *ctx, const struct store_source *row)
 {
     struct loading *l = ctx;
-    struct incident *in = NULL;
-    for (size_t i = 0; i < l->n && !in; i++)
-        if (strcmp(l->v[i]->key, row->incident) == 0)
-            in = l->v[i];
-    if (!in)
+    struct incident probe, *key = &probe, **found;
+    if (!l->by_key) {   /* every incident row came first: sort once, then search */
+        l->by_key = xcalloc(l->n, sizeof *l->by_key);
+        memcpy(l->by_key, l->v, l->n * sizeof *l->v);
+        qsort(l->by_key, l->n, sizeof *l->by_key, by_key);
+    }
+    snprintf(probe.key, sizeof probe.key, "%s", row->incident);
+    found = bsearch(&key, l->by_key, l->n, sizeof *l->by_key, by_key);
+    if (!found)
         return 0;
+    struct incident *in = *found;
     if (in->n_sources == INCIDENT_MAX_SOURCES) {
         free(in->sources[1].feed);
         free(in->sources[1].link);
@@ -95,6 +106,7 @@ struct incident_book *incstore_load(struct store *st, const struct incident_para
     for (size_t i = 0; i < l.n; i++)
         loaded_free(l.v[i]);
     free(l.v);
+    free(l.by_key);
     return b;
 }
 

@@ -1,16 +1,22 @@
 /* normalize.c — see normalize.h.
  *
- * Three passes: (1) make the bytes valid UTF-8 (utf8proc refuses anything
- * else; only done when utf8proc refused), (2) utf8proc NFKC + case fold,
- * (3) a per-code-point pass that drops
- * Arabic diacritics and tatweel, folds Arabic letter variants into their Urdu
+ * The text is (1) made valid UTF-8 (utf8proc refuses anything else; only
+ * done where utf8proc refused), (2) mapped by utf8proc to NFKC + case fold,
+ * and (3) passed code point by code point through a pass that drops Arabic
+ * diacritics and tatweel, folds Arabic letter variants into their Urdu
  * forms, turns Arabic-Indic digits into ASCII and every non-letter,
  * non-digit into one space. UTF8PROC_STRIPMARK is deliberately not used: it
  * decomposes Urdu letters such as ۓ and would drop their marks.
  *
- * Pure ASCII text, most of an English feed, takes a short cut with the same
- * result: NFKC leaves ASCII unchanged, case folding is tolower(), and the
- * word characters are the letters and digits. */
+ * Most of a feed is ASCII, and ASCII takes a short cut with the same
+ * result: NFKC leaves it unchanged, case folding is tolower(), the word
+ * characters are the letters and digits. An ASCII character never combines
+ * with what comes before it, so NFKC of a text is NFKC of its pieces cut
+ * before each ASCII character: only the non-ASCII runs (each with the ASCII
+ * character before it, which a mark may combine with) go through utf8proc.
+ * Common punctuation and spaces (’ “ ” – — … NBSP) between ASCII
+ * characters need not: each maps to non-word characters only, so it reads
+ * as a separator, and none combines with an ASCII neighbour. */
 #include "normalize.h"
 
 #include <stdlib.h>
@@ -21,28 +27,25 @@
 
 #define REPLACEMENT_CHAR 0xFFFD
 
-/* Copy s with every invalid UTF-8 sequence replaced by U+FFFD. */
-static char *valid_utf8(const char *s)
+/* s[0..len) with every invalid UTF-8 sequence replaced by U+FFFD. */
+static void valid_utf8(const char *s, size_t len, struct sbuf *b)
 {
-    struct sbuf b = {0};
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-    utf8proc_ssize_t left = (utf8proc_ssize_t)strlen(s);
-    sbuf_puts(&b, "");
+    utf8proc_ssize_t left = (utf8proc_ssize_t)len;
     while (left > 0) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
         if (n < 0) {
             utf8proc_uint8_t rep[4];
             utf8proc_ssize_t rn = utf8proc_encode_char(REPLACEMENT_CHAR, rep);
-            sbuf_append(&b, (const char *)rep, (size_t)rn);
+            sbuf_append(b, (const char *)rep, (size_t)rn);
             n = 1;
         } else {
-            sbuf_append(&b, (const char *)p, (size_t)n);
+            sbuf_append(b, (const char *)p, (size_t)n);
         }
         p += n;
         left -= n;
     }
-    return sbuf_steal(&b);
 }
 
 /* Arabic harakat, small high letters, superscript alef and tatweel carry no
@@ -84,100 +87,185 @@ static bool is_word_char(utf8proc_int32_t cp)
     }
 }
 
-/* Pass 3 over NFKC-folded text: fold, drop, and collapse separators. The
- * output is never longer than the input (a separator run of one or more
- * bytes becomes one space; folded letters keep or shrink their length). */
-static char *fold_and_space(const utf8proc_uint8_t *p)
+/* The output being written by pass 3: one space between words, none at
+ * either end. */
+struct folded {
+    struct sbuf out;
+    bool pending_space;
+};
+
+static void put_word_bytes(struct folded *f, const char *s, size_t n)
 {
-    utf8proc_ssize_t left = (utf8proc_ssize_t)strlen((const char *)p);
-    char *out = xmalloc((size_t)left + 1);
-    size_t len = 0;
-    bool pending_space = false;
-    while (left > 0) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-        if (n < 0) /* cannot happen on utf8proc output; stop rather than loop */
-            break;
-        p += n;
-        left -= n;
-        if (is_dropped_mark(cp))
-            continue;
-        cp = fold_letter(cp);
-        if (!is_word_char(cp)) {
-            pending_space = len > 0;
-            continue;
-        }
-        if (pending_space)
-            out[len++] = ' ';
-        pending_space = false;
-        len += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)out + len);
+    if (f->pending_space)
+        sbuf_putc(&f->out, ' ');
+    f->pending_space = false;
+    sbuf_append(&f->out, s, n);
+}
+
+static void put_separator(struct folded *f)
+{
+    f->pending_space = f->out.len > 0;
+}
+
+/* Pass 3 for one code point of NFKC-folded text. */
+static void put_cp(struct folded *f, utf8proc_int32_t cp)
+{
+    if (is_dropped_mark(cp))
+        return;
+    cp = fold_letter(cp);
+    if (!is_word_char(cp)) {
+        put_separator(f);
+        return;
     }
-    out[len] = '\0';
-    return out;
+    utf8proc_uint8_t u[4];
+    put_word_bytes(f, (const char *)u, (size_t)utf8proc_encode_char(cp, u));
 }
 
-static bool is_ascii(const char *s)
+#define NFKC_OPTIONS (UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE)
+
+/* Passes 2 and 3 over valid UTF-8; false when it is not valid. */
+static bool put_nfkc(struct folded *f, const char *s, size_t len)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s >= 0x80)
-            return false;
-    return true;
+    utf8proc_int32_t stack[256], *cps = stack;
+    const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)s;
+    utf8proc_ssize_t n = utf8proc_decompose(u, (utf8proc_ssize_t)len, cps, 256, NFKC_OPTIONS);
+    if (n > 256) {   /* the count it needs: decompose again into room for it */
+        cps = xreallocarray(NULL, (size_t)n, sizeof *cps);
+        n = utf8proc_decompose(u, (utf8proc_ssize_t)len, cps, n, NFKC_OPTIONS);
+    }
+    if (n >= 0)
+        n = utf8proc_normalize_utf32(cps, n, NFKC_OPTIONS);   /* composes */
+    for (utf8proc_ssize_t i = 0; i < n; i++)
+        put_cp(f, cps[i]);
+    if (cps != stack)
+        free(cps);
+    return n >= 0;
 }
 
-static bool is_ascii_word(unsigned char c)
+/* Passes 1 to 3 over a piece that is cut before an ASCII character. */
+static void put_piece(struct folded *f, const char *s, size_t len)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (put_nfkc(f, s, len))
+        return;
+    struct sbuf valid = {0};
+    valid_utf8(s, len, &valid);
+    if (!put_nfkc(f, valid.data, valid.len)) {   /* only out of memory: keep the text unfolded */
+        const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)valid.data;
+        for (size_t i = 0; i < valid.len;) {
+            utf8proc_int32_t cp;
+            i += (size_t)utf8proc_iterate(u + i, (utf8proc_ssize_t)(valid.len - i), &cp);
+            put_cp(f, cp);
+        }
+    }
+    sbuf_free(&valid);
 }
 
-/* The short cut for ASCII text; see the top of the file. */
-static char *norm_ascii(const char *s)
+/* Code points outside ASCII whose NFKC + case fold is non-empty and holds
+ * no word character: Latin-1, Arabic, general, CJK and full-width
+ * punctuation and spaces. Sorted; test_normalize checks every entry
+ * against utf8proc. */
+static const struct {
+    utf8proc_int32_t lo, hi;
+} separators[] = {
+    {0x00A0, 0x00A7}, {0x00A9, 0x00A9}, {0x00AB, 0x00AC}, {0x00AE, 0x00AE}, {0x00B0, 0x00B1},
+    {0x00B6, 0x00B7}, {0x00BB, 0x00BB}, {0x00BF, 0x00BF}, {0x0609, 0x060F}, {0x061B, 0x061B},
+    {0x061E, 0x061F}, {0x066A, 0x066D}, {0x06D4, 0x06D4}, {0x2000, 0x200A}, {0x2010, 0x2016},
+    {0x2018, 0x2029}, {0x202F, 0x203D}, {0x203F, 0x205F}, {0x3000, 0x3004}, {0x3008, 0x3020},
+    {0xFF01, 0xFF0F}, {0xFF1A, 0xFF20}, {0xFF3B, 0xFF40}, {0xFF5B, 0xFF65},
+};
+
+static bool is_separator(utf8proc_int32_t cp)
 {
-    char *out = xmalloc(strlen(s) + 1);
-    size_t len = 0;
-    bool pending_space = false;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    size_t lo = 0, hi = sizeof separators / sizeof separators[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < separators[mid].lo)
+            hi = mid;
+        else if (cp > separators[mid].hi)
+            lo = mid + 1;
+        else
+            return true;
+    }
+    return false;
+}
+
+static void put_ascii(struct folded *f, unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        c = (unsigned char)(c - 'A' + 'a');
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+        put_word_bytes(f, (const char *)&c, 1);
+    else
+        put_separator(f);
+}
+
+/* Pass 3 over ASCII from i, in place (the short cut, kept tight), up to
+ * the end or the character that starts a non-ASCII piece. Returns where it
+ * stopped. */
+static size_t put_ascii_run(struct folded *f, const char *s, size_t len, size_t i)
+{
+    size_t need = f->out.len + (len - i) + 2;   /* a space, the bytes, the NUL */
+    if (f->out.cap < need) {
+        f->out.data = xrealloc(f->out.data, need);
+        f->out.cap = need;
+    }
+    char *out = f->out.data;
+    size_t o = f->out.len;
+    bool pending = f->pending_space;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80 || (unsigned char)s[i + 1] >= 0x80)   /* s[len] is the NUL */
+            break;
+        i++;
         if (c >= 'A' && c <= 'Z')
             c = (unsigned char)(c - 'A' + 'a');
-        if (!is_ascii_word(c)) {
-            pending_space = len > 0;
-            continue;
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+            if (pending)
+                out[o++] = ' ';
+            pending = false;
+            out[o++] = (char)c;
+        } else {
+            pending = o > 0;
         }
-        if (pending_space)
-            out[len++] = ' ';
-        pending_space = false;
-        out[len++] = (char)c;
     }
-    out[len] = '\0';
-    return out;
+    out[o] = '\0';
+    f->out.len = o;
+    f->pending_space = pending;
+    return i;
 }
 
-static utf8proc_ssize_t nfkc_fold(const char *s, utf8proc_uint8_t **out)
+/* A piece of s from i: an ASCII character followed by non-ASCII bytes, or
+ * non-ASCII bytes at the start. Returns the index where it ends (at the
+ * next ASCII character or the end). */
+static size_t put_run(struct folded *f, const char *s, size_t len, size_t i)
 {
-    return utf8proc_map((const utf8proc_uint8_t *)s, 0, out,
-                        UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                        UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
+    size_t end = i + ((unsigned char)s[i] < 0x80);
+    while (end < len && (unsigned char)s[end] >= 0x80)
+        end++;
+    size_t k = i + ((unsigned char)s[i] < 0x80);
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + k, (utf8proc_ssize_t)(end - k), &cp);
+    if (n > 0 && k + (size_t)n == end && is_separator(cp)) {   /* one separator */
+        if (k > i)
+            put_ascii(f, (unsigned char)s[i]);
+        put_separator(f);
+    } else {
+        put_piece(f, s + i, end - i);
+    }
+    return end;
 }
 
 char *norm_text(const char *text)
 {
     if (!text)
         text = "";
-    if (is_ascii(text))
-        return norm_ascii(text);
-    char *valid = NULL;
-    utf8proc_uint8_t *mapped = NULL;
-    utf8proc_ssize_t r = nfkc_fold(text, &mapped);
-    if (r == UTF8PROC_ERROR_INVALIDUTF8) {
-        valid = valid_utf8(text);
-        r = nfkc_fold(valid, &mapped);
+    size_t len = strlen(text);
+    struct folded f = {0};
+    size_t i = 0;
+    while (i < len) {
+        i = put_ascii_run(&f, text, len, i);
+        if (i < len)
+            i = put_run(&f, text, len, i);
     }
-    char *out;
-    if (r < 0) /* only out-of-memory remains possible; fall back to unfolded */
-        out = fold_and_space((const utf8proc_uint8_t *)(valid ? valid : text));
-    else
-        out = fold_and_space(mapped);
-    free(mapped);
-    free(valid);
-    return out;
+    return sbuf_steal(&f.out);
 }

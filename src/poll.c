@@ -14,7 +14,9 @@
 #include "incident.h"
 #include "incstore.h"
 #include "log.h"
+#include "metrics.h"
 #include "schedule.h"
+#include "silence.h"
 #include "util.h"
 
 #define FEED_MAX_REDIRECTS 5
@@ -26,6 +28,7 @@ static void poll_arm(struct feed_state *f, int64_t seconds)
     uint64_t now;
     sd_event_now(f->d->ev, CLOCK_MONOTONIC, &now);
     uint64_t due = now + (uint64_t)(seconds < 0 ? 0 : seconds) * 1000000u;
+    f->health.next_poll = now_wall() + (seconds < 0 ? 0 : seconds);   /* for status, saved with health */
     if (f->timer) {
         sd_event_source_set_time(f->timer, due);
         sd_event_source_set_enabled(f->timer, SD_EVENT_ONESHOT);
@@ -36,6 +39,26 @@ static void poll_arm(struct feed_state *f, int64_t seconds)
     }
 }
 
+/* An alert an operator silenced is recorded like any other (the incident
+ * and its version move on) but routed to no sink: 1 when silenced, 0 when
+ * not, -1 on a database error. Read per alert, so silences added while the
+ * daemon runs count at once. */
+static int alert_silenced(struct daemon *d, const char *feed, const struct verdict *v, const json_t *alert,
+                          int64_t now)
+{
+    const struct silence_alert a = { .feed = feed, .incident = v->incident,
+                                     .rules = v->match.rules, .n_rules = v->match.n_rules };
+    struct silence_hit hit;
+    int r = silence_find(d->store, &a, now, &hit);
+    if (r <= 0)
+        return r;
+    if (store_silence_hit(d->store, hit.id) < 0)
+        return -1;
+    log_notice("alert %s [%s] silenced by silence %lld (%s %s: %s)", alert_str(alert, "id"),
+               severity_name(alert_severity(v)), (long long)hit.id, hit.kind, hit.target, hit.reason);
+    return 1;
+}
+
 static int raise_alert(struct feed_state *f, const struct feed_item *item, const struct verdict *v,
                        int64_t now)
 {
@@ -43,17 +66,16 @@ static int raise_alert(struct feed_state *f, const struct feed_item *item, const
     json_t *alert = alert_new(f->conf->name, item, v, v->version, now);
     char *payload = alert_dump(alert);
     const char **sinks = xcalloc(d->n_sinks, sizeof *sinks);
-    size_t n = deliver_route(d, alert, sinks);
-    int r = store_enqueue(d->store, alert_str(alert, "id"), v->incident, alert_severity(v), payload,
-                          sinks, n, now);
-    if (r == 0) {
-        d->alerts_raised++;
-        log_notice("%s [%s] %s — %s", v->update ? "update" : "alert", severity_name(alert_severity(v)),
-                   item->title ? item->title : "(untitled)", item->link ? item->link : "");
-        if (d->dry_run) {
-            puts(payload);
-            fflush(stdout);
-        }
+    int silenced = alert_silenced(d, f->conf->name, v, alert, now);
+    size_t n = silenced ? 0 : deliver_route(d, alert, sinks);
+    int r = silenced < 0 ? -1 : store_enqueue(d->store, alert_str(alert, "id"), v->incident,
+                                              alert_severity(v), payload, sinks, n, now);
+    if (r == 0) {   /* told once the transaction commits: see poll_store_items */
+        sbuf_printf(&d->raised, "%s [%s] %s — %s\n", v->update ? "update" : "alert",
+                    severity_name(alert_severity(v)), item->title ? item->title : "(untitled)",
+                    item->link ? item->link : "");
+        if (d->dry_run)
+            sbuf_printf(&d->raised, "%s\n", payload);
     }
     free(sinks);
     free(payload);
@@ -119,6 +141,22 @@ static void poll_reload_incidents(struct daemon *d)
 /* Mark every item seen and enqueue the alerts of the new ones, all in one
  * transaction: either the items, their incidents and their alerts are
  * stored, or none of them. */
+/* The alerts of a committed transaction: a notice line each in the log,
+ * and under --dry-run the alert itself on stdout. */
+static void poll_tell_raised(struct daemon *d)
+{
+    char *save, *line = d->raised.data ? strtok_r(d->raised.data, "\n", &save) : NULL;
+    for (; line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '{') {
+            puts(line);
+            fflush(stdout);
+        } else {
+            log_notice("%s", line);
+        }
+    }
+    sbuf_free(&d->raised);
+}
+
 static int poll_store_items(struct feed_state *f, const struct feed_doc *doc, size_t *n_new)
 {
     struct daemon *d = f->d;
@@ -129,7 +167,10 @@ static int poll_store_items(struct feed_state *f, const struct feed_doc *doc, si
         goto fail_free;
     for (size_t i = 0; i < doc->n_items; i++) {
         const struct feed_item *item = &doc->items[order[i]];
-        int fresh = store_mark_seen(d->store, f->conf->name, item->id, now);
+        const struct store_item kept = { .feed = f->conf->name, .id = item->id, .link = item->link,
+                                         .title = item->title, .summary = item->summary,
+                                         .published = item->published };
+        int fresh = store_record_item(d->store, &kept, now);
         if (fresh < 0)
             goto fail;
         if (!fresh)
@@ -140,11 +181,13 @@ static int poll_store_items(struct feed_state *f, const struct feed_doc *doc, si
     }
     if (store_commit(d->store) < 0)
         goto fail;
+    poll_tell_raised(d);
     free(order);
     return 0;
 fail:
     store_rollback(d->store);
     poll_reload_incidents(d);
+    sbuf_free(&d->raised);   /* rolled back: nothing was raised after all */
 fail_free:
     free(order);
     return -1;
@@ -155,6 +198,7 @@ static void feed_failed(struct feed_state *f, const char *why)
     if (f->health.failures == 0 || !f->health.last_error || strcmp(f->health.last_error, why) != 0)
         log_warning("feed %s: %s", f->conf->name, why);
     f->health.failures++;
+    f->health.errors++;
     free(f->health.last_error);
     f->health.last_error = xstrdup(why);
     deliver_source_health(f->d, f->conf, &f->health, false, now_wall());
@@ -200,6 +244,17 @@ static void poll_handle_body(struct feed_state *f, const struct http_response *r
 
 static void poll_pump(struct daemon *d);
 
+/* A cycle ends when no feed is being fetched or waiting for a slot: the
+ * metrics file (when configured) is written then, not per fetch. */
+static void poll_cycle_done(struct daemon *d)
+{
+    char err[512];
+    if (!d->cfg->metrics_file || d->dry_run || d->fetching > 0 || d->n_ready > 0)
+        return;
+    if (metrics_write(d, err, sizeof err) < 0)
+        log_warning("metrics: %s", err);
+}
+
 static void on_fetched(const struct http_response *r, void *userdata)
 {
     struct feed_state *f = userdata;
@@ -223,15 +278,16 @@ static void on_fetched(const struct http_response *r, void *userdata)
         feed_failed(f, why);
     } else
         poll_handle_body(f, r);
-    if (store_feed_save(d->store, f->conf->name, &f->health) < 0)
-        log_error("feed %s: cannot save its state: %s", f->conf->name, store_error(d->store));
     f->polled = true;
-    if (!d->once)
+    if (!d->once)   /* armed first: the next poll time is saved with the health */
         poll_arm(f, schedule_next_poll(f->conf->interval, f->health.failures, r->retry_after,
                                        arc4random()));
+    if (store_feed_save(d->store, f->conf->name, &f->health) < 0)
+        log_error("feed %s: cannot save its state: %s", f->conf->name, store_error(d->store));
     poll_pump(d);
     deliver_kick(d);
     daemon_update_status(d);
+    poll_cycle_done(d);
     daemon_work_done(d);
 }
 
@@ -248,6 +304,7 @@ static void poll_start(struct feed_state *f)
         /* a trickle is cut after a third of the whole budget, at most 30 s */
         .low_speed_time_s = d->cfg->fetch_timeout / 3 + 1 > 30 ? 30 : d->cfg->fetch_timeout / 3 + 1,
         .max_redirects = FEED_MAX_REDIRECTS,
+        .ca_file = f->conf->ca_file,
     };
     char err[256];
     if (http_start(d->http, &req, on_fetched, f, err, sizeof err) < 0) {
@@ -313,6 +370,9 @@ static int on_prune_due(sd_event_source *s, uint64_t usec, void *userdata)
     int n = -1;
     if (store_begin(d->store) == 0) {
         n = incstore_prune(d->incidents, d->store, incident_params_of(d->cfg, &p), now_wall());
+        /* replay reaches back as far as incidents are remembered */
+        if (n >= 0 && store_items_forget_text(d->store, now_wall() - d->cfg->retention) < 0)
+            n = -1;
         if (n < 0 || store_commit(d->store) < 0) {
             store_rollback(d->store);
             n = -1;
@@ -346,6 +406,23 @@ static int poll_setup_incidents(struct daemon *d)
     return 0;
 }
 
+/* Every feed's first poll time, saved at once so that `cpecwatch status`
+ * shows this run's schedule. Only informative: a failure is logged. */
+static void poll_save_schedule(struct daemon *d)
+{
+    if (store_begin(d->store) < 0)
+        goto fail;
+    for (size_t i = 0; i < d->n_feeds; i++)
+        if (store_feed_save(d->store, d->feeds[i].conf->name, &d->feeds[i].health) < 0)
+            goto fail;
+    if (store_commit(d->store) < 0)
+        goto fail;
+    return;
+fail:
+    store_rollback(d->store);
+    log_warning("feeds: cannot save their schedule: %s", store_error(d->store));
+}
+
 int poll_setup(struct daemon *d)
 {
     if (poll_setup_incidents(d) < 0)
@@ -363,6 +440,7 @@ int poll_setup(struct daemon *d)
         }
         poll_arm(f, poll_first_delay(f));
     }
+    poll_save_schedule(d);
     return 0;
 }
 

@@ -642,10 +642,183 @@ static json_t *render_ntfy(const struct facts *f, const char *topic)
     return j;
 }
 
+/* ------------------------------------------------ digests and heartbeats
+ * A digest lists its alerts one line each, as many whole lines as fit in
+ * the service's limit, then "… and N more": markup is never cut in half. */
+
+#define DIGEST_TITLE_MAX 200   /* units of an alert's title in its line */
+#define DIGEST_LINK_MAX 600    /* a longer link is left out of the line */
+
+enum digest_style { STYLE_PLAIN, STYLE_SLACK, STYLE_TELEGRAM };
+
+/* "• Title — Place (update)" and the link, in the service's markup. */
+static void digest_line(struct sbuf *b, const struct facts *f, enum digest_style style)
+{
+    char *title = render_cut(f->title, DIGEST_TITLE_MAX);
+    const char *link = f->n_links && strlen(f->links[0]) <= DIGEST_LINK_MAX ? f->links[0] : NULL;
+    char *t = style == STYLE_PLAIN ? xstrdup(title) : escape_html(title);
+    char *l = link ? escape_html(link) : NULL;
+    sbuf_puts(b, "\xe2\x80\xa2 ");   /* • */
+    if (l && style == STYLE_SLACK)
+        sbuf_printf(b, "<%s|%s>", l, t);
+    else if (l && style == STYLE_TELEGRAM)
+        sbuf_printf(b, "<a href=\"%s\">%s</a>", l, t);
+    else
+        sbuf_puts(b, t);
+    if (*f->province)
+        sbuf_printf(b, " \xe2\x80\x94 %s", f->province);
+    if (strcmp(f->kind, "update") == 0)
+        sbuf_puts(b, " (update)");
+    if (link && style == STYLE_PLAIN)
+        sbuf_printf(b, "\n  %s", link);
+    free(title);
+    free(t);
+    free(l);
+}
+
+/* The digest's lines, at most max units in all. */
+static char *digest_list(const json_t *digest, enum digest_style style, size_t max)
+{
+    const json_t *alerts = json_object_get(digest, "alerts");
+    size_t n = json_array_size(alerts), i;
+    struct sbuf b = {0};
+    for (i = 0; i < n; i++) {
+        struct facts f;
+        struct sbuf line = {0};
+        facts_read(&f, json_array_get(alerts, i));
+        digest_line(&line, &f, style);
+        facts_clear(&f);
+        char more[48];   /* room for the trailer unless this is the last line */
+        snprintf(more, sizeof more, "\n\xe2\x80\xa6 and %zu more", n - i);
+        size_t need = render_units(b.data ? b.data : "") + 1 + render_units(line.data) +
+                      (i + 1 < n ? render_units(more) : 0);
+        if (need > max) {
+            sbuf_free(&line);
+            sbuf_puts(&b, i ? more : more + 1);
+            break;
+        }
+        sbuf_printf(&b, "%s%s", i ? "\n" : "", line.data);
+        sbuf_free(&line);
+    }
+    return sbuf_steal(&b);
+}
+
+/* "cpecwatch digest: 3 low alerts" */
+static char *digest_headline(const json_t *digest)
+{
+    struct sbuf b = {0};
+    size_t n = json_array_size(json_object_get(digest, "alerts"));
+    sbuf_printf(&b, "cpecwatch digest: %zu %s alert%s", n, alert_str(digest, "severity"), n == 1 ? "" : "s");
+    return sbuf_steal(&b);
+}
+
+/* A headline and one text, as each service lays them out; head and the
+ * text are taken (freed). */
+static json_t *slack_message(char *head, char *mrkdwn)
+{
+    json_t *blocks = json_pack("[{s:s, s:{s:s, s:o}}]", "type", "header", "text", "type", "plain_text",
+                               "text", json_take(render_cut(head, SLACK_HEADER_MAX)));
+    json_array_append_new(blocks, slack_section(mrkdwn));
+    return json_pack("{s:o, s:o}", "text", json_take(head), "blocks", blocks);
+}
+
+static json_t *teams_message(char *head, char *text)
+{
+    json_t *card = json_pack("{s:s, s:s, s:s, s:[o, o]}",
+                             "$schema", "http://adaptivecards.io/schemas/adaptive-card.json",
+                             "type", "AdaptiveCard", "version", "1.4",
+                             "body", teams_text(head, true), teams_text(text, false));
+    return json_pack("{s:s, s:[{s:s, s:n, s:o}]}", "type", "message", "attachments",
+                     "contentType", "application/vnd.microsoft.card.adaptive", "contentUrl", "content", card);
+}
+
+static json_t *discord_message(char *head, char *text, int colour)
+{
+    return json_pack("{s:s, s:{s:[]}, s:[{s:o, s:o, s:i, s:{s:s}}]}", "username", "cpecwatch",
+                     "allowed_mentions", "parse", "embeds", "title", json_take(head),
+                     "description", json_take(text), "color", colour, "footer", "text", "cpecwatch");
+}
+
+static json_t *render_digest_as(enum sink_type type, const json_t *d, const struct render_target *to)
+{
+    char *head = digest_headline(d);
+    struct sbuf b = {0};
+    json_t *j;
+    switch (type) {
+    case SINK_SLACK:
+        return slack_message(head, digest_list(d, STYLE_SLACK, SLACK_TEXT_MAX));
+    case SINK_DISCORD:
+        return discord_message(head, digest_list(d, STYLE_PLAIN, DISCORD_DESC_MAX), 0x1565c0);
+    case SINK_MSTEAMS:
+        return teams_message(head, digest_list(d, STYLE_PLAIN, TEAMS_TEXT_MAX));
+    case SINK_NTFY:
+        return json_pack("{s:s, s:o, s:o, s:i, s:[s]}", "topic", to && to->topic ? to->topic : "",
+                         "title", json_take(head), "message",
+                         json_take(digest_list(d, STYLE_PLAIN, NTFY_MESSAGE_MAX)), "priority", 2,
+                         "tags", "information_source");
+    case SINK_TELEGRAM: {
+        char *list = digest_list(d, STYLE_TELEGRAM, TELEGRAM_TEXT_MAX - render_units(head) - 8);
+        sbuf_printf(&b, "<b>%s</b>\n%s", head, list);
+        free(list);
+        j = json_pack("{s:s, s:o, s:s, s:{s:b}}", "chat_id", to && to->chat_id ? to->chat_id : "",
+                      "text", json_take(sbuf_steal(&b)), "parse_mode", "HTML",
+                      "link_preview_options", "is_disabled", 1);
+        break;
+    }
+    default: {   /* Google Chat, Mattermost: text with a bold headline */
+        size_t max = type == SINK_MATTERMOST ? MATTERMOST_TEXT_MAX : GOOGLECHAT_TEXT_MAX;
+        char *list = digest_list(d, STYLE_PLAIN, max - render_units(head) - 8);
+        sbuf_printf(&b, type == SINK_MATTERMOST ? "**%s**\n%s" : "*%s*\n%s", head, list);
+        free(list);
+        j = json_pack("{s:o}", "text", json_take(sbuf_steal(&b)));
+        if (type == SINK_MATTERMOST)
+            json_object_set_new(j, "username", json_string("cpecwatch"));
+        break;
+    }
+    }
+    free(head);
+    return j;
+}
+
+/* A heartbeat is its one line, quiet wherever the service allows. */
+static json_t *render_heartbeat_as(enum sink_type type, const json_t *h, const struct render_target *to)
+{
+    char *line = render_cut(alert_str(h, "title"), NTFY_TITLE_MAX);
+    switch (type) {
+    case SINK_SLACK:
+        return slack_message(xstrdup("cpecwatch alive"), line);
+    case SINK_DISCORD:
+        return discord_message(xstrdup("cpecwatch alive"), line, 0x2e7d32);
+    case SINK_MSTEAMS:
+        return teams_message(xstrdup("cpecwatch alive"), line);
+    case SINK_NTFY:
+        return json_pack("{s:s, s:s, s:o, s:i, s:[s]}", "topic", to && to->topic ? to->topic : "",
+                         "title", "cpecwatch alive", "message", json_take(line), "priority", 1,
+                         "tags", "heartbeat");
+    case SINK_TELEGRAM: {
+        char *esc = escape_html(line);
+        free(line);
+        return json_pack("{s:s, s:o, s:s, s:b}", "chat_id", to && to->chat_id ? to->chat_id : "",
+                         "text", json_take(esc), "parse_mode", "HTML", "disable_notification", 1);
+    }
+    case SINK_MATTERMOST:
+        return json_pack("{s:s, s:o}", "username", "cpecwatch", "text", json_take(line));
+    default:
+        return json_pack("{s:o}", "text", json_take(line));
+    }
+}
+
 char *render_message(enum sink_type type, const json_t *alert, const struct render_target *to)
 {
     struct facts f;
     json_t *j = NULL;
+    const char *kind = alert_str(alert, "kind");
+    if (strcmp(kind, "digest") == 0 || strcmp(kind, "heartbeat") == 0) {
+        j = kind[0] == 'd' ? render_digest_as(type, alert, to) : render_heartbeat_as(type, alert, to);
+        char *out = alert_dump(j);
+        json_decref(j);
+        return out;
+    }
     facts_read(&f, alert);
     switch (type) {
     case SINK_SLACK: j = render_slack(&f); break;

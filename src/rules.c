@@ -5,7 +5,9 @@
  * in one form; "/…/" terms are compiled PCRE2 patterns (UTF, JIT when the
  * system allows it, match and depth limits always). Match: each group yields
  * the word positions of its hits per field (title, summary); a rule is a
- * boolean formula over groups, optionally with a proximity window. */
+ * boolean formula over groups, optionally with a proximity window. Tag
+ * entries and "name=city" places add tags an item earns by its words
+ * (first mention first); the one automaton pass finds their terms too. */
 #include "rules.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -27,10 +29,15 @@
 #define MAX_RULES 1024
 #define MAX_REFS 64           /* groups named in one all/any/none list */
 #define MAX_PLACES 8192
+#define MAX_TAG_DEFS 512      /* entries of the 'tags' section */
+#define MAX_TAG_LEN 64        /* bytes of one tag, "prefix:value" included */
+#define MAX_CITY_LEN 48       /* bytes of the CITY of a "place=CITY" entry */
 #define MAX_NEAR 200
 #define HIT_CAP 16            /* positions kept per group and field */
+#define PLACE_HIT_CAP 64      /* literal place mentions kept per field (the earliest) */
 #define REGEX_MATCH_LIMIT 100000
 #define REGEX_DEPTH_LIMIT 1000
+#define REGEX_PAD 64          /* zeroed bytes behind a regex subject, see pad_subject() */
 
 enum { FIELD_TITLE, FIELD_SUMMARY, N_FIELDS };
 enum { SCOPE_TITLE = 1u << FIELD_TITLE, SCOPE_SUMMARY = 1u << FIELD_SUMMARY,
@@ -80,27 +87,42 @@ struct rule {
 struct place {
     struct term term;
     const char *province;      /* points into provinces[] */
+    long city;                 /* index of its "place:CITY" tag, -1 when none */
 };
 
-/* What an automaton pattern stands for: a literal term of a group or a
- * gazetteer place. */
+/* An entry of the 'tags' section: the tag the text earns when it holds
+ * any of the terms. */
+struct tagdef {
+    size_t tag;                /* index into ruleset.tag_names */
+    struct term *terms;
+    size_t n_terms;
+};
+
+enum lit_owner { LIT_GROUP, LIT_PLACE, LIT_TAG };
+
+/* What an automaton pattern stands for: a literal term of a group, a
+ * gazetteer place, or a term of a tag entry. */
 struct lit {
     enum term_kind kind;
-    bool place;
-    size_t index;              /* group index, or place index */
+    enum lit_owner owner;
+    size_t index;              /* group index, place index, or tag name index */
 };
 
 /* A regex term: run by PCRE2, outside the automaton. */
 struct rx {
-    size_t index;              /* group index, or place index */
+    size_t index;              /* as in struct lit */
     const struct term *term;
 };
 
 struct ruleset {
-    struct ac *ac;             /* every literal term and place, one pass per field */
+    struct ac *ac;             /* every literal term, place and tag term, one pass per field */
     struct lit *lits;          /* by automaton pattern id */
-    struct rx *rx_groups, *rx_places;
-    size_t n_rx_groups, n_rx_places;
+    struct rx *rx_groups, *rx_places, *rx_tags;
+    size_t n_rx_groups, n_rx_places, n_rx_tags;
+    char **tag_names;          /* distinct text-earned tags: tag entries and place cities */
+    size_t n_tag_names;
+    struct tagdef *tagdefs;
+    size_t n_tagdefs;
     struct group *groups;
     size_t n_groups;
     struct rule *rules;
@@ -110,7 +132,7 @@ struct ruleset {
     pcre2_match_context *mctx;
 };
 
-const char *const ruleset_config_keys[] = {"groups", "rules", "gazetteer", NULL};
+const char *const ruleset_config_keys[] = {"groups", "rules", "gazetteer", "tags", NULL};
 
 static const char *const provinces[] = {
     "Balochistan", "Sindh", "Khyber Pakhtunkhwa", "Punjab", "Gilgit-Baltistan",
@@ -118,8 +140,10 @@ static const char *const provinces[] = {
 };
 
 static const char *const rule_keys[] = {
-    "name", "all", "any", "none", "near", "scope", "severity", "escalate", "tags",
+    "name", "all", "any", "none", "near", "scope", "severity", "escalate", "tags", NULL,
 };
+
+static const char *const tagdef_keys[] = {"tag", "any", NULL};
 
 /* --- errors ------------------------------------------------------------- */
 
@@ -136,6 +160,20 @@ static int cfg_err(char *err, size_t errlen, const config_setting_t *s, const ch
     const char *file = s ? config_setting_source_file(s) : NULL;
     return errf(err, errlen, "%s:%u: %s", file ? file : "(config)",
                 s ? config_setting_source_line(s) : 0u, msg);
+}
+
+/* The first member of group g whose name is not in keys (NULL-terminated). */
+static const config_setting_t *unknown_key(const config_setting_t *g, const char *const *keys)
+{
+    for (int i = 0; i < config_setting_length(g); i++) {
+        const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+        bool known = false;
+        for (const char *const *k = keys; *k && !known; k++)
+            known = strcmp(config_setting_name(m), *k) == 0;
+        if (!known)
+            return m;
+    }
+    return NULL;
 }
 
 /* --- terms -------------------------------------------------------------- */
@@ -176,14 +214,12 @@ static int term_regex(struct term *t, const char *src, size_t n, const config_se
     return 0;
 }
 
-/* Parse one term as written in rules.conf; owner names it in errors. */
-static int term_parse(struct term *t, const config_setting_t *s, const char *owner,
-                      char *err, size_t errlen)
+/* Parse one term src as written in rules.conf (s, the setting it comes
+ * from, places errors; owner names it in them). */
+static int term_from(struct term *t, const char *src, const config_setting_t *s, const char *owner,
+                     char *err, size_t errlen)
 {
     *t = (struct term){0};
-    const char *src = config_setting_get_string(s);
-    if (!src)
-        return cfg_err(err, errlen, s, "%s: terms must be strings", owner);
     size_t n = strlen(src);
     if (n == 0 || n > MAX_TERM_LEN)
         return cfg_err(err, errlen, s, "%s: term must have 1 to %d bytes", owner, MAX_TERM_LEN);
@@ -200,6 +236,17 @@ static int term_parse(struct term *t, const config_setting_t *s, const char *own
         return cfg_err(err, errlen, s, "%s: term \"%s\" has no letters or digits", owner, src);
     t->kind = has_cjk(t->text) ? TERM_SUBSTR : star ? TERM_PREFIX : TERM_WORD;
     return 0;
+}
+
+static int term_parse(struct term *t, const config_setting_t *s, const char *owner,
+                      char *err, size_t errlen)
+{
+    const char *src = config_setting_get_string(s);
+    if (!src) {
+        *t = (struct term){0};
+        return cfg_err(err, errlen, s, "%s: terms must be strings", owner);
+    }
+    return term_from(t, src, s, owner, err, errlen);
 }
 
 /* Byte offset of the next hit of regex term t in text at or after from;
@@ -224,11 +271,10 @@ static void group_clear(struct group *g)
     free(g->name);
 }
 
-static int group_load(struct group *g, const config_setting_t *s, char *err, size_t errlen)
+/* A list of terms (a group, or the 'any' of a tag entry) into *v. */
+static int terms_load(struct term **v, size_t *nv, const config_setting_t *s, const char *owner,
+                      char *err, size_t errlen)
 {
-    char owner[160];
-    g->name = xstrdup(config_setting_name(s));
-    snprintf(owner, sizeof owner, "group '%s'", g->name);
     if (!config_setting_is_aggregate(s) || config_setting_is_group(s))
         return cfg_err(err, errlen, s, "%s: must be a list of terms", owner);
     int n = config_setting_length(s);
@@ -236,14 +282,22 @@ static int group_load(struct group *g, const config_setting_t *s, char *err, siz
         return cfg_err(err, errlen, s, "%s: is empty", owner);
     if (n > MAX_TERMS)
         return cfg_err(err, errlen, s, "%s: more than %d terms", owner, MAX_TERMS);
-    g->terms = xcalloc((size_t)n, sizeof *g->terms);
+    *v = xcalloc((size_t)n, sizeof **v);
     for (int i = 0; i < n; i++) {
-        int r = term_parse(&g->terms[i], config_setting_get_elem(s, (unsigned)i), owner, err, errlen);
-        g->n_terms++;
+        int r = term_parse(&(*v)[i], config_setting_get_elem(s, (unsigned)i), owner, err, errlen);
+        (*nv)++;
         if (r < 0)
             return r;
     }
     return 0;
+}
+
+static int group_load(struct group *g, const config_setting_t *s, char *err, size_t errlen)
+{
+    char owner[160];
+    g->name = xstrdup(config_setting_name(s));
+    snprintf(owner, sizeof owner, "group '%s'", g->name);
+    return terms_load(&g->terms, &g->n_terms, s, owner, err, errlen);
 }
 
 static int groups_load(struct ruleset *rs, const config_setting_t *root, char *err, size_t errlen)
@@ -264,6 +318,80 @@ static int groups_load(struct ruleset *rs, const config_setting_t *root, char *e
     }
     return 0;
 }
+
+/* --- tags --------------------------------------------------------------- */
+
+#define TAG_FORM "1 to 64 of a-z A-Z 0-9 - _ . and at most one ':' inside"
+
+/* Tags are ASCII labels that sinks filter on: "name" or "prefix:value". */
+static bool tag_valid(const char *t)
+{
+    size_t n = strlen(t), colons = 0;
+    if (n == 0 || n > MAX_TAG_LEN || t[0] == ':' || t[n - 1] == ':')
+        return false;
+    for (const char *p = t; *p; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.' || c == ':';
+        colons += c == ':';
+        if (!ok)
+            return false;
+    }
+    return colons <= 1;
+}
+
+/* Index of tag in rs->tag_names, added when new. */
+static size_t tag_intern(struct ruleset *rs, const char *tag)
+{
+    for (size_t i = 0; i < rs->n_tag_names; i++)
+        if (strcmp(rs->tag_names[i], tag) == 0)
+            return i;
+    rs->tag_names = xreallocarray(rs->tag_names, rs->n_tag_names + 1, sizeof *rs->tag_names);
+    rs->tag_names[rs->n_tag_names] = xstrdup(tag);
+    return rs->n_tag_names++;
+}
+
+static int tagdef_load(struct ruleset *rs, struct tagdef *d, const config_setting_t *e,
+                       char *err, size_t errlen)
+{
+    const char *tag = NULL;
+    if (!config_setting_is_group(e) || !config_setting_lookup_string(e, "tag", &tag))
+        return cfg_err(err, errlen, e, "tag entries are { tag = \"prefix:value\"; any = [ ... ]; }");
+    if (!tag_valid(tag))
+        return cfg_err(err, errlen, config_setting_get_member(e, "tag"), "bad tag '%s' (%s)", tag, TAG_FORM);
+    const config_setting_t *m = unknown_key(e, tagdef_keys);
+    if (m)
+        return cfg_err(err, errlen, m, "tag '%s': unknown key '%s'", tag, config_setting_name(m));
+    const config_setting_t *any = config_setting_get_member(e, "any");
+    if (!any)
+        return cfg_err(err, errlen, e, "tag '%s': missing 'any'", tag);
+    char owner[96];
+    snprintf(owner, sizeof owner, "tag '%s'", tag);
+    d->tag = tag_intern(rs, tag);
+    return terms_load(&d->terms, &d->n_terms, any, owner, err, errlen);
+}
+
+/* The optional 'tags' section: tags the text earns by its words. */
+static int tags_load(struct ruleset *rs, const config_setting_t *root, char *err, size_t errlen)
+{
+    const config_setting_t *l = config_setting_get_member(root, "tags");
+    if (!l)
+        return 0;
+    if (!config_setting_is_list(l))
+        return cfg_err(err, errlen, l, "'tags' must be a list: tags = ( { tag = ...; any = [...]; }, ... )");
+    int n = config_setting_length(l);
+    if (n > MAX_TAG_DEFS)
+        return cfg_err(err, errlen, l, "'tags' holds more than %d entries", MAX_TAG_DEFS);
+    rs->tagdefs = xcalloc((size_t)n + 1, sizeof *rs->tagdefs);
+    for (int i = 0; i < n; i++) {
+        rs->n_tagdefs++;
+        if (tagdef_load(rs, &rs->tagdefs[i], config_setting_get_elem(l, (unsigned)i), err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* --- rules -------------------------------------------------------------- */
 
 static long group_index(const struct ruleset *rs, const char *name)
 {
@@ -336,15 +464,9 @@ static int reflist_load(const struct ruleset *rs, const struct rule *ru, const c
 
 static int rule_strings(const struct rule *ru, const config_setting_t *r, char *err, size_t errlen)
 {
-    for (int i = 0; i < config_setting_length(r); i++) {
-        const config_setting_t *m = config_setting_get_elem(r, (unsigned)i);
-        const char *k = config_setting_name(m);
-        bool known = false;
-        for (size_t j = 0; j < sizeof rule_keys / sizeof rule_keys[0]; j++)
-            known = known || strcmp(k, rule_keys[j]) == 0;
-        if (!known)
-            return cfg_err(err, errlen, m, "rule '%s': unknown key '%s'", ru->name, k);
-    }
+    const config_setting_t *m = unknown_key(r, rule_keys);
+    if (m)
+        return cfg_err(err, errlen, m, "rule '%s': unknown key '%s'", ru->name, config_setting_name(m));
     return 0;
 }
 
@@ -396,6 +518,8 @@ static int rule_options(struct rule *ru, const config_setting_t *r, char *err, s
             const char *t = config_setting_get_string_elem(m, i);
             if (!t)
                 return cfg_err(err, errlen, m, "rule '%s': tags must be strings", ru->name);
+            if (!tag_valid(t))
+                return cfg_err(err, errlen, m, "rule '%s': bad tag '%s' (%s)", ru->name, t, TAG_FORM);
             ru->tags[ru->n_tags++] = xstrdup(t);
         }
     }
@@ -451,6 +575,36 @@ static const char *province_canonical(const char *s)
     return NULL;
 }
 
+/* A place is "name" or "name=city": the city (or district) is a slug,
+ * and the text earns the tag "place:city" when it names the place. The
+ * '=' of a "/regex/" term is part of the pattern unless a slug follows
+ * the closing '/'. */
+static int place_parse(struct ruleset *rs, struct place *p, const config_setting_t *s,
+                       const char *owner, char *err, size_t errlen)
+{
+    const char *src = config_setting_get_string(s);
+    if (!src)
+        return cfg_err(err, errlen, s, "%s: places must be strings", owner);
+    const char *eq = strrchr(src, '=');
+    if (!eq || strchr(eq, '/'))
+        return term_from(&p->term, src, s, owner, err, errlen);
+    const char *city = eq + 1;
+    size_t n = strlen(city);
+    bool ok = n > 0 && n <= MAX_CITY_LEN && eq > src;
+    for (const char *c = city; *c && ok; c++)
+        ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-';
+    if (!ok)
+        return cfg_err(err, errlen, s, "%s: \"%s\": a place is \"name\" or \"name=city\" "
+                       "(city: 1 to %d of a-z 0-9 -)", owner, src, MAX_CITY_LEN);
+    char tag[sizeof "place:" + MAX_CITY_LEN];
+    snprintf(tag, sizeof tag, "place:%s", city);
+    p->city = (long)tag_intern(rs, tag);
+    char *name = xstrndup(src, (size_t)(eq - src));
+    int r = term_from(&p->term, name, s, owner, err, errlen);
+    free(name);
+    return r;
+}
+
 static int gazetteer_entry(struct ruleset *rs, const config_setting_t *e, char *err, size_t errlen)
 {
     const char *pname = NULL;
@@ -470,8 +624,8 @@ static int gazetteer_entry(struct ruleset *rs, const config_setting_t *e, char *
     snprintf(owner, sizeof owner, "gazetteer '%s'", prov);
     for (int i = 0; i < n; i++) {
         struct place *p = &rs->places[rs->n_places];
-        p->province = prov;
-        int r = term_parse(&p->term, config_setting_get_elem(places, (unsigned)i), owner, err, errlen);
+        *p = (struct place){.province = prov, .city = -1};
+        int r = place_parse(rs, p, config_setting_get_elem(places, (unsigned)i), owner, err, errlen);
         rs->n_places++;
         if (r < 0)
             return r;
@@ -492,13 +646,15 @@ static int gazetteer_load(struct ruleset *rs, const config_setting_t *root, char
     return 0;
 }
 
-/* Literal terms go into the automaton, regexes into per-kind lists. */
-static int index_term(struct ruleset *rs, const struct term *t, bool place, size_t index,
+/* Literal terms go into the automaton, regexes into per-owner lists. */
+static int index_term(struct ruleset *rs, const struct term *t, enum lit_owner owner, size_t index,
                       char *err, size_t errlen)
 {
     if (t->kind == TERM_REGEX) {
-        struct rx **v = place ? &rs->rx_places : &rs->rx_groups;
-        size_t *n = place ? &rs->n_rx_places : &rs->n_rx_groups;
+        struct rx **v = owner == LIT_PLACE ? &rs->rx_places : owner == LIT_TAG ? &rs->rx_tags
+                                                                               : &rs->rx_groups;
+        size_t *n = owner == LIT_PLACE ? &rs->n_rx_places : owner == LIT_TAG ? &rs->n_rx_tags
+                                                                            : &rs->n_rx_groups;
         *v = xreallocarray(*v, *n + 1, sizeof **v);
         (*v)[(*n)++] = (struct rx){.index = index, .term = t};
         return 0;
@@ -507,7 +663,7 @@ static int index_term(struct ruleset *rs, const struct term *t, bool place, size
     if (id < 0)
         return errf(err, errlen, "the ruleset's terms exceed %u bytes in all", AC_MAX_STATES - 1);
     rs->lits = xreallocarray(rs->lits, (size_t)id + 1, sizeof *rs->lits);
-    rs->lits[id] = (struct lit){.kind = t->kind, .place = place, .index = index};
+    rs->lits[id] = (struct lit){.kind = t->kind, .owner = owner, .index = index};
     return 0;
 }
 
@@ -516,11 +672,15 @@ static int ruleset_index(struct ruleset *rs, char *err, size_t errlen)
     rs->ac = ac_new();
     for (size_t g = 0; g < rs->n_groups; g++)
         for (size_t i = 0; i < rs->groups[g].n_terms; i++)
-            if (index_term(rs, &rs->groups[g].terms[i], false, g, err, errlen) < 0)
+            if (index_term(rs, &rs->groups[g].terms[i], LIT_GROUP, g, err, errlen) < 0)
                 return -1;
     for (size_t p = 0; p < rs->n_places; p++)
-        if (index_term(rs, &rs->places[p].term, true, p, err, errlen) < 0)
+        if (index_term(rs, &rs->places[p].term, LIT_PLACE, p, err, errlen) < 0)
             return -1;
+    for (size_t d = 0; d < rs->n_tagdefs; d++)
+        for (size_t i = 0; i < rs->tagdefs[d].n_terms; i++)
+            if (index_term(rs, &rs->tagdefs[d].terms[i], LIT_TAG, rs->tagdefs[d].tag, err, errlen) < 0)
+                return -1;
     ac_compile(rs->ac);
     return 0;
 }
@@ -530,7 +690,8 @@ struct ruleset *ruleset_new(const config_t *cfg, char *err, size_t errlen)
     struct ruleset *rs = xcalloc(1, sizeof *rs);
     const config_setting_t *root = config_root_setting(cfg);
     if (groups_load(rs, root, err, errlen) < 0 || rules_load(rs, root, err, errlen) < 0 ||
-        gazetteer_load(rs, root, err, errlen) < 0 || ruleset_index(rs, err, errlen) < 0)
+        gazetteer_load(rs, root, err, errlen) < 0 || tags_load(rs, root, err, errlen) < 0 ||
+        ruleset_index(rs, err, errlen) < 0)
         goto fail;
     rs->mctx = pcre2_match_context_create(NULL);
     if (!rs->mctx) {
@@ -566,17 +727,28 @@ void ruleset_free(struct ruleset *rs)
     for (size_t i = 0; i < rs->n_places; i++)
         term_clear(&rs->places[i].term);
     free(rs->places);
+    for (size_t i = 0; i < rs->n_tagdefs; i++) {
+        for (size_t t = 0; t < rs->tagdefs[i].n_terms; t++)
+            term_clear(&rs->tagdefs[i].terms[t]);
+        free(rs->tagdefs[i].terms);
+    }
+    free(rs->tagdefs);
+    for (size_t i = 0; i < rs->n_tag_names; i++)
+        free(rs->tag_names[i]);
+    free(rs->tag_names);
     pcre2_match_context_free(rs->mctx);
     ac_free(rs->ac);
     free(rs->lits);
     free(rs->rx_groups);
     free(rs->rx_places);
+    free(rs->rx_tags);
     free(rs);
 }
 
 size_t ruleset_n_groups(const struct ruleset *rs) { return rs->n_groups; }
 size_t ruleset_n_rules(const struct ruleset *rs) { return rs->n_rules; }
 size_t ruleset_n_places(const struct ruleset *rs) { return rs->n_places; }
+size_t ruleset_n_tag_names(const struct ruleset *rs) { return rs->n_tag_names; }
 
 /* --- matching ----------------------------------------------------------- */
 
@@ -602,11 +774,15 @@ static bool is_word_step(unsigned char c)
 struct scan {
     const struct ruleset *rs;
     const struct field *f;
+    unsigned field;            /* FIELD_TITLE or FIELD_SUMMARY */
     struct hits *hs;           /* this field's column: hs[group * N_FIELDS] */
+    uint64_t *tag_first;       /* per tag name: (field << 32 | byte) of its first mention */
     size_t cur_off;
     size_t cur_word;
     long place_off;            /* earliest place found, or -1 */
     size_t place;
+    struct place_hit { uint32_t start, end, place; } ph[PLACE_HIT_CAP];
+    size_t n_ph;               /* literal place mentions, resolved after the pass */
     unsigned regex_limited;
 };
 
@@ -635,6 +811,17 @@ static void take_place(struct scan *sc, size_t place, size_t off)
     }
 }
 
+/* The text earns tag name i (no tag when i < 0) at byte off of this field;
+ * titles come before summaries, and the first mention counts. */
+static void earn_tag(struct scan *sc, long i, size_t off)
+{
+    if (i < 0)
+        return;
+    uint64_t key = (uint64_t)sc->field << 32 | (off > UINT32_MAX ? UINT32_MAX : off);
+    if (key < sc->tag_first[i])
+        sc->tag_first[i] = key;
+}
+
 /* One automaton hit: apply the term's boundary rule, then record it. */
 static void on_literal(void *ctx, uint32_t id, size_t start, size_t end)
 {
@@ -647,10 +834,18 @@ static void on_literal(void *ctx, uint32_t id, size_t start, size_t end)
         if (!start_ok || (l->kind == TERM_WORD && !end_ok))
             return;
     }
-    if (l->place)
-        take_place(sc, l->index, start);
-    else
+    switch (l->owner) {
+    case LIT_GROUP:
         add_hit(&sc->hs[l->index * N_FIELDS], scan_word(sc, start));
+        break;
+    case LIT_PLACE:
+        if (sc->n_ph < PLACE_HIT_CAP && end <= UINT32_MAX)
+            sc->ph[sc->n_ph++] = (struct place_hit){(uint32_t)start, (uint32_t)end, (uint32_t)l->index};
+        break;
+    case LIT_TAG:
+        earn_tag(sc, (long)l->index, start);
+        break;
+    }
 }
 
 /* Regex terms, every occurrence, after the automaton's pass. */
@@ -673,19 +868,58 @@ static void scan_regexes(struct scan *sc, pcre2_match_data *md)
         sc->regex_limited += off == -2;
     }
     for (size_t i = 0; i < rs->n_rx_places; i++) {
+        size_t p = rs->rx_places[i].index;
         long off = regex_find(rs->rx_places[i].term, sc->f->text, sc->f->len, 0, md, rs->mctx);
-        if (off >= 0)
-            take_place(sc, rs->rx_places[i].index, (size_t)off);
+        if (off >= 0) {
+            take_place(sc, p, (size_t)off);
+            earn_tag(sc, rs->places[p].city, (size_t)off);
+        }
         sc->regex_limited += off == -2;
     }
 }
 
-/* Scan one field: group hits into hs, and the field's first place. */
-static const char *scan_field(const struct ruleset *rs, const struct field *f, struct hits *hs,
-                              pcre2_match_data *md, unsigned *regex_limited)
+/* Regex terms of tag entries, run only for items a rule rated (see
+ * ruleset_match()). */
+static void scan_tag_regexes(struct scan *sc, pcre2_match_data *md)
 {
-    struct scan sc = {.rs = rs, .f = f, .hs = hs, .place_off = -1};
+    const struct ruleset *rs = sc->rs;
+    for (size_t i = 0; i < rs->n_rx_tags; i++) {
+        long off = regex_find(rs->rx_tags[i].term, sc->f->text, sc->f->len, 0, md, rs->mctx);
+        if (off >= 0)
+            earn_tag(sc, (long)rs->rx_tags[i].index, (size_t)off);
+        sc->regex_limited += off == -2;
+    }
+}
+
+/* Literal place mentions: one inside a longer one ("khyber" in "khyber
+ * pakhtunkhwa", "gilgit" in "gilgit baltistan") is not a mention of its
+ * own; the others give the province and earn their city tags. */
+static void resolve_places(struct scan *sc)
+{
+    for (size_t i = 0; i < sc->n_ph; i++) {
+        const struct place_hit *a = &sc->ph[i];
+        bool inside = false;
+        for (size_t j = 0; j < sc->n_ph && !inside; j++) {
+            const struct place_hit *b = &sc->ph[j];
+            inside = b->start <= a->start && a->end <= b->end && b->end - b->start > a->end - a->start;
+        }
+        if (inside)
+            continue;
+        take_place(sc, a->place, a->start);
+        earn_tag(sc, sc->rs->places[a->place].city, a->start);
+    }
+}
+
+/* Scan one field: group hits into hs, the tags it earns into tag_first,
+ * and the field's first place. */
+static const char *scan_field(const struct ruleset *rs, const struct field *f, unsigned field,
+                              struct hits *hs, uint64_t *tag_first, pcre2_match_data *md,
+                              unsigned *regex_limited)
+{
+    struct scan sc = {.rs = rs, .f = f, .field = field, .hs = hs, .tag_first = tag_first,
+                      .place_off = -1};
     ac_scan(rs->ac, f->text, f->len, on_literal, &sc);
+    resolve_places(&sc);
     scan_regexes(&sc, md);
     *regex_limited += sc.regex_limited;
     return sc.place_off >= 0 ? rs->places[sc.place].province : NULL;
@@ -746,15 +980,70 @@ static bool rule_hit(const struct rule *ru, const struct hits *hs)
     return false;
 }
 
+static void add_tag(struct match_result *out, const char *tag)
+{
+    bool seen = false;
+    for (size_t k = 0; k < out->n_tags && !seen; k++)
+        seen = strcmp(out->tags[k], tag) == 0;
+    if (!seen && out->n_tags < MATCH_MAX_TAGS)
+        out->tags[out->n_tags++] = tag;
+}
+
 static void add_tags(const struct rule *ru, struct match_result *out)
 {
-    for (size_t t = 0; t < ru->n_tags && out->n_tags < MATCH_MAX_TAGS; t++) {
-        bool seen = false;
-        for (size_t k = 0; k < out->n_tags && !seen; k++)
-            seen = strcmp(out->tags[k], ru->tags[t]) == 0;
-        if (!seen)
-            out->tags[out->n_tags++] = ru->tags[t];
+    for (size_t t = 0; t < ru->n_tags; t++)
+        add_tag(out, ru->tags[t]);
+}
+
+/* The tags the text earned, after the rules' tags, in the order of their
+ * first mention; when there are more than fit, the latest mentioned go. */
+static void add_text_tags(const struct ruleset *rs, const uint64_t *first, struct match_result *out)
+{
+    struct earned { uint64_t key; size_t tag; } v[MATCH_MAX_TAGS];
+    size_t n = 0, room = MATCH_MAX_TAGS - out->n_tags;
+    for (size_t i = 0; i < rs->n_tag_names; i++) {
+        if (first[i] == UINT64_MAX)
+            continue;
+        size_t j = n < room ? n++ : room;   /* insertion sort, keeping room entries */
+        for (; j > 0 && v[j - 1].key > first[i]; j--)
+            if (j < room)
+                v[j] = v[j - 1];
+        if (j < room)
+            v[j] = (struct earned){first[i], i};
     }
+    for (size_t i = 0; i < n; i++)
+        add_tag(out, rs->tag_names[v[i].tag]);
+}
+
+/* PCRE2's JIT reads the subject in whole 16-byte words, also past its
+ * end (harmless: an aligned word never crosses a page), which memcheck
+ * reports as invalid reads of uninitialised memory. Subjects of regexes
+ * get zeroed room behind them. Takes text (of len bytes before its NUL),
+ * returns it grown. */
+static char *pad_subject(char *text, size_t len)
+{
+    char *p = xrealloc(text, len + REGEX_PAD);
+    memset(p + len, 0, REGEX_PAD);
+    return p;
+}
+
+/* The tags the text earned, for an item a rule rated: the regexes of tag
+ * entries run now (most items are rated none and never pay for them). */
+static void earn_text_tags(const struct ruleset *rs, struct field *fs, uint64_t *tag_first,
+                           pcre2_match_data **md, bool padded, struct match_result *out)
+{
+    if (rs->n_rx_tags > 0) {
+        if (!*md && !(*md = pcre2_match_data_create(1, NULL)))
+            abort();   /* out of memory: the one fatal condition, as in xmalloc() */
+        for (unsigned f = 0; f < N_FIELDS; f++) {
+            if (!padded)
+                fs[f].text = pad_subject(fs[f].text, fs[f].len);
+            struct scan sc = {.rs = rs, .f = &fs[f], .field = f, .tag_first = tag_first};
+            scan_tag_regexes(&sc, *md);
+            out->regex_limited += sc.regex_limited;
+        }
+    }
+    add_text_tags(rs, tag_first, out);
 }
 
 void ruleset_match(const struct ruleset *rs, const char *title, const char *summary,
@@ -765,17 +1054,23 @@ void ruleset_match(const struct ruleset *rs, const char *title, const char *summ
         [FIELD_SUMMARY] = {.text = norm_text(summary)},
     };
     *out = (struct match_result){.severity = SEV_NONE};
-    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-    if (!md) /* out of memory: the one fatal condition, as in xmalloc() */
-        abort();
+    /* match data only when there are regexes to run (most rulesets have few) */
+    pcre2_match_data *md = NULL;
+    bool rx = rs->n_rx_groups + rs->n_rx_places > 0;
+    if (rx && !(md = pcre2_match_data_create(1, NULL)))
+        abort();   /* out of memory: the one fatal condition, as in xmalloc() */
     struct hits *hs = xcalloc(rs->n_groups * N_FIELDS + 1, sizeof *hs);
+    uint64_t *tag_first = xmalloc((rs->n_tag_names + 1) * sizeof *tag_first);
+    memset(tag_first, 0xff, (rs->n_tag_names + 1) * sizeof *tag_first);   /* UINT64_MAX: not earned */
     struct tolls tolls = {.killed = -1, .injured = -1};
     /* the province is that of the earliest place in the title, else the summary */
     const char *province[N_FIELDS];
-    for (int f = 0; f < N_FIELDS; f++) {
+    for (unsigned f = 0; f < N_FIELDS; f++) {
         fs[f].len = strlen(fs[f].text);
+        if (rx)
+            fs[f].text = pad_subject(fs[f].text, fs[f].len);
         extract_merge(&tolls, extract_tolls(fs[f].text));
-        province[f] = scan_field(rs, &fs[f], &hs[f], md, &out->regex_limited);
+        province[f] = scan_field(rs, &fs[f], f, &hs[f], tag_first, md, &out->regex_limited);
     }
     out->killed = tolls.killed;
     out->injured = tolls.injured;
@@ -792,7 +1087,10 @@ void ruleset_match(const struct ruleset *rs, const char *title, const char *summ
             out->rules[out->n_rules++] = ru->name;
         add_tags(ru, out);
     }
+    if (out->severity > SEV_NONE)
+        earn_text_tags(rs, fs, tag_first, &md, rx, out);
     out->province = province[FIELD_TITLE] ? province[FIELD_TITLE] : province[FIELD_SUMMARY];
+    free(tag_first);
     free(hs);
     pcre2_match_data_free(md);
     for (int f = 0; f < N_FIELDS; f++)

@@ -28,6 +28,10 @@ static const char store_schema[] =
     "  attempts INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL, last_error TEXT,"
     "  done_at INTEGER, PRIMARY KEY(alert_id, sink)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(sink, state, alert_id);"
+    /* for the daemon's STATUS= line, refreshed after every fetch: both
+     * counts must cost what is counted, not the size of the history */
+    "CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(state);"
+    "CREATE INDEX IF NOT EXISTS alerts_created ON alerts(created);"
     /* incidents: see the section at the end */
     "CREATE TABLE IF NOT EXISTS incidents("
     "  key TEXT PRIMARY KEY, class INTEGER NOT NULL, province TEXT, tags TEXT NOT NULL,"
@@ -44,14 +48,15 @@ enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_MARK_SEEN, ST_ALERT_INSERT, ST_DELIVERY_INSERT,
     ST_NEXT_DELIVERY, ST_DELIVERY_START, ST_DELIVERY_DONE, ST_DELIVERY_RETRY, ST_DELIVERY_DEAD,
     ST_ALERT_EXISTS, ST_DEAD_LIST, ST_REDELIVER,
-    ST_FEED_LOAD, ST_FEED_SAVE, ST_STATS, ST_COUNT
+    ST_FEED_LOAD, ST_FEED_SAVE, ST_STATS, ST_STATUS, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_MARK_SEEN] = "INSERT OR IGNORE INTO items(feed, id, first_seen) VALUES(?1, ?2, ?3)",
+    [ST_MARK_SEEN] = "INSERT OR IGNORE INTO items(feed, id, first_seen, link, title, summary, published)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_ALERT_INSERT] = "INSERT INTO alerts(key, incident, severity, created, payload) VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_DELIVERY_INSERT] = "INSERT INTO deliveries(alert_id, sink, next_try) VALUES(?1, ?2, ?3)",
     [ST_NEXT_DELIVERY] = "SELECT d.alert_id, a.payload, d.attempts, d.next_try, a.created FROM deliveries d"
@@ -61,9 +66,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DELIVERY_START] = "UPDATE deliveries SET attempts = attempts + 1 WHERE alert_id = ?1 AND sink = ?2",
     [ST_DELIVERY_DONE] = "UPDATE deliveries SET state = 'done', done_at = ?3,"
                          " last_error = NULL WHERE alert_id = ?1 AND sink = ?2",
-    [ST_DELIVERY_RETRY] = "UPDATE deliveries SET next_try = ?3, last_error = ?4"
+    /* failures counts failed attempts (and expiry) for the metrics; redeliver keeps it */
+    [ST_DELIVERY_RETRY] = "UPDATE deliveries SET next_try = ?3, last_error = ?4, failures = failures + 1"
                           " WHERE alert_id = ?1 AND sink = ?2",
-    [ST_DELIVERY_DEAD] = "UPDATE deliveries SET state = 'dead', last_error = ?3"
+    [ST_DELIVERY_DEAD] = "UPDATE deliveries SET state = 'dead', last_error = ?3, failures = failures + 1"
                          " WHERE alert_id = ?1 AND sink = ?2",
     [ST_ALERT_EXISTS] = "SELECT 1 FROM alerts WHERE key = ?1",
     [ST_DEAD_LIST] = "SELECT d.alert_id, d.sink, a.key, d.attempts, a.created, d.last_error"
@@ -73,10 +79,14 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_REDELIVER] = "UPDATE deliveries SET state = 'pending', attempts = 0, next_try = ?3, last_error = NULL"
                      " WHERE state = 'dead' AND (?1 IS NULL OR sink = ?1)"
                      " AND (?2 IS NULL OR alert_id = (SELECT id FROM alerts WHERE key = ?2))",
-    [ST_FEED_LOAD] = "SELECT etag, last_modified, last_poll, last_ok, failures, last_error FROM feeds WHERE name = ?1",
-    [ST_FEED_SAVE] = "INSERT INTO feeds(name, etag, last_modified, last_poll, last_ok, failures, last_error)"
-                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE SET"
-                     " etag = ?2, last_modified = ?3, last_poll = ?4, last_ok = ?5, failures = ?6, last_error = ?7",
+    [ST_FEED_LOAD] = "SELECT etag, last_modified, last_poll, last_ok, failures, last_error, next_poll, errors"
+                     " FROM feeds WHERE name = ?1",
+    [ST_FEED_SAVE] = "INSERT INTO feeds(name, etag, last_modified, last_poll, last_ok, failures, last_error,"
+                     " next_poll, errors) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(name) DO UPDATE SET"
+                     " etag = ?2, last_modified = ?3, last_poll = ?4, last_ok = ?5, failures = ?6, last_error = ?7,"
+                     " next_poll = ?8, errors = ?9",
+    [ST_STATUS] = "SELECT (SELECT count(*) FROM deliveries WHERE state = 'pending'),"
+                  " (SELECT count(*) FROM alerts WHERE created >= ?1)",
     [ST_STATS] = "SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM alerts),"
                  " (SELECT count(*) FROM deliveries WHERE state = 'pending'),"
                  " (SELECT count(*) FROM deliveries WHERE state = 'dead')",
@@ -130,6 +140,68 @@ static int store_check_sound(struct store *st, char *err, size_t errlen)
     return r;
 }
 
+/* Columns added since the first schema, each guarded: added only when
+ * missing, in one immediate transaction (the tool and the daemon may open
+ * the file at once), so an older database is upgraded in place and a
+ * current one is left alone. Older binaries ignore the extra columns. The
+ * tables they belong to, and the ones below, are created if missing. */
+static const struct {
+    const char *table, *column, *decl;
+} store_added_columns[] = {
+    { "feeds", "next_poll", "INTEGER NOT NULL DEFAULT 0" },
+    { "feeds", "errors", "INTEGER NOT NULL DEFAULT 0" },
+    { "deliveries", "failures", "INTEGER NOT NULL DEFAULT 0" },
+    { "items", "link", "TEXT" },        /* link, title, summary, published: for replay */
+    { "items", "title", "TEXT" },
+    { "items", "summary", "TEXT" },
+    { "items", "published", "INTEGER" },
+};
+
+static const char store_schema_added[] =
+    "CREATE INDEX IF NOT EXISTS items_first_seen ON items(first_seen);"
+    "CREATE TABLE IF NOT EXISTS silences("
+    "  id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK(kind IN ('incident','rule','feed')),"
+    "  target TEXT NOT NULL, reason TEXT NOT NULL, created INTEGER NOT NULL, until INTEGER NOT NULL,"
+    "  hits INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS silences_until ON silences(until);";
+
+static int store_column_exists(struct store *st, const char *table, const char *column)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &s, NULL)
+        != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int store_migrate(struct store *st, char *err, size_t errlen)
+{
+    char sql[256];
+    if (store_exec(st, "BEGIN IMMEDIATE", err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof store_added_columns / sizeof store_added_columns[0]; i++) {
+        int has = store_column_exists(st, store_added_columns[i].table, store_added_columns[i].column);
+        if (has < 0) {
+            errf(err, errlen, "%s", sqlite3_errmsg(st->db));
+            goto fail;
+        }
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", store_added_columns[i].table,
+                 store_added_columns[i].column, store_added_columns[i].decl);
+        if (!has && store_exec(st, sql, err, errlen) < 0)
+            goto fail;
+    }
+    if (store_exec(st, store_schema_added, err, errlen) < 0 || store_exec(st, "COMMIT", err, errlen) < 0)
+        goto fail;
+    return 0;
+fail:
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
 /* Refuse a database written by a newer cpecwatch rather than guess at it. */
 static int store_check_version(struct store *st, char *err, size_t errlen)
 {
@@ -167,7 +239,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
         store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
                    err, errlen) < 0 ||
         store_exec(st, store_schema, err, errlen) < 0 ||
-        store_check_version(st, err, errlen) < 0)
+        store_check_version(st, err, errlen) < 0 ||
+        store_migrate(st, err, errlen) < 0)
         goto fail_msg;
     for (int i = 0; i < ST_COUNT; i++)
         if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) != SQLITE_OK) {
@@ -236,10 +309,35 @@ void store_rollback(struct store *st)
 
 int store_mark_seen(struct store *st, const char *feed, const char *id, int64_t now)
 {
+    return store_record_item(st, &(struct store_item){ .feed = feed, .id = id, .published = INT64_MIN }, now);
+}
+
+/* Bind at most max bytes of text, cut back to the start of a UTF-8
+ * character; NULL stays NULL. */
+static void bind_text_capped(sqlite3_stmt *s, int i, const char *text, size_t max)
+{
+    if (!text) {
+        sqlite3_bind_null(s, i);
+        return;
+    }
+    size_t n = strnlen(text, max + 1);
+    if (n > max)
+        for (n = max; n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80; n--)
+            ;
+    sqlite3_bind_text(s, i, text, (int)n, SQLITE_STATIC);
+}
+
+int store_record_item(struct store *st, const struct store_item *it, int64_t now)
+{
     sqlite3_stmt *s = st->stmt[ST_MARK_SEEN];
-    sqlite3_bind_text(s, 1, feed, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 1, it->feed, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, it->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now);
+    bind_text_capped(s, 4, it->link, STORE_ITEM_LINK_MAX);
+    bind_text_capped(s, 5, it->title, STORE_ITEM_TITLE_MAX);
+    bind_text_capped(s, 6, it->summary, STORE_ITEM_SUMMARY_MAX);
+    if (it->published != INT64_MIN)
+        sqlite3_bind_int64(s, 7, it->published);
     if (stmt_run(s) < 0)
         return -1;
     return sqlite3_changes(st->db) == 1;
@@ -391,6 +489,8 @@ int store_feed_load(struct store *st, const char *feed, struct store_feed *out)
             .last_ok = sqlite3_column_int64(s, 3),
             .failures = sqlite3_column_int(s, 4),
             .last_error = column_strdup(s, 5),
+            .next_poll = sqlite3_column_int64(s, 6),
+            .errors = sqlite3_column_int64(s, 7),
         };
     stmt_reset(s);
     return rc < 0 ? -1 : 0;
@@ -406,7 +506,16 @@ int store_feed_save(struct store *st, const char *feed, const struct store_feed 
     sqlite3_bind_int64(s, 5, f->last_ok);
     sqlite3_bind_int(s, 6, f->failures);
     sqlite3_bind_text(s, 7, f->last_error, -1, SQLITE_STATIC);
-    return stmt_run(s);
+    sqlite3_bind_int64(s, 8, f->next_poll);
+    sqlite3_bind_int64(s, 9, f->errors);
+    /* Feed health is the one write that need not reach the disk at once: lost
+     * to a power cut, it costs a poll without validators (items stay seen).
+     * Not waiting for fsync here halves the syncs of a poll cycle; the next
+     * synchronous commit (items, alerts) makes it durable in WAL order. */
+    sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    int r = stmt_run(s);
+    sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    return r;
 }
 
 void store_feed_clear(struct store_feed *f)
@@ -415,6 +524,19 @@ void store_feed_clear(struct store_feed *f)
     free(f->last_modified);
     free(f->last_error);
     *f = (struct store_feed){0};
+}
+
+int store_status(struct store *st, int64_t since, int64_t *pending, int64_t *alerts_since)
+{
+    sqlite3_stmt *s = st->stmt[ST_STATUS];
+    sqlite3_bind_int64(s, 1, since);
+    int rc = stmt_step(s);
+    if (rc == SQLITE_ROW) {
+        *pending = sqlite3_column_int64(s, 0);
+        *alerts_since = sqlite3_column_int64(s, 1);
+    }
+    stmt_reset(s);
+    return rc == SQLITE_ROW ? 0 : -1;
 }
 
 int store_stats(struct store *st, struct store_stats *out)
@@ -495,15 +617,15 @@ int store_source_add(struct store *st, const struct store_source *src)
     return inc_finish(s);
 }
 
-static int load_incident_rows(struct store *st, int64_t since, store_incident_fn fn, void *ctx)
+#define INCIDENT_COLUMNS "key, class, province, tags, first, last, last_seen, severity, killed," \
+                         " injured, claimed, version"
+#define SOURCE_COLUMNS "s.incident, s.feed, s.link, s.seen, s.url_hash, s.fingerprint"
+
+/* Step a prepared SELECT of INCIDENT_COLUMNS, one callback per row, and
+ * finalise it. */
+static int walk_incident_rows(sqlite3_stmt *s, store_incident_fn fn, void *ctx)
 {
-    sqlite3_stmt *s;
     int rc, r = 0;
-    if (inc_prepare(st, "SELECT key, class, province, tags, first, last, last_seen, severity, killed,"
-                        " injured, claimed, version FROM incidents WHERE last_seen >= ?1"
-                        " ORDER BY last_seen", &s) < 0)
-        return -1;
-    sqlite3_bind_int64(s, 1, since);
     while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         const struct store_incident in = {
             .key = (const char *)sqlite3_column_text(s, 0),
@@ -527,15 +649,10 @@ static int load_incident_rows(struct store *st, int64_t since, store_incident_fn
     return r;
 }
 
-static int load_source_rows(struct store *st, int64_t since, store_source_fn fn, void *ctx)
+/* The same for SOURCE_COLUMNS. */
+static int walk_source_rows(sqlite3_stmt *s, store_source_fn fn, void *ctx)
 {
-    sqlite3_stmt *s;
     int rc, r = 0;
-    if (inc_prepare(st, "SELECT s.incident, s.feed, s.link, s.seen, s.url_hash, s.fingerprint"
-                        " FROM incident_sources s JOIN incidents i ON i.key = s.incident"
-                        " WHERE i.last_seen >= ?1 ORDER BY s.id", &s) < 0)
-        return -1;
-    sqlite3_bind_int64(s, 1, since);
     while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         const struct store_source src = {
             .incident = (const char *)sqlite3_column_text(s, 0),
@@ -556,9 +673,18 @@ static int load_source_rows(struct store *st, int64_t since, store_source_fn fn,
 int store_incidents_load(struct store *st, int64_t since, store_incident_fn on_incident,
                          store_source_fn on_source, void *ctx)
 {
-    if (load_incident_rows(st, since, on_incident, ctx) < 0)
+    sqlite3_stmt *s;
+    if (inc_prepare(st, "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE last_seen >= ?1"
+                        " ORDER BY last_seen", &s) < 0)
         return -1;
-    return load_source_rows(st, since, on_source, ctx);
+    sqlite3_bind_int64(s, 1, since);
+    if (walk_incident_rows(s, on_incident, ctx) < 0 ||
+        inc_prepare(st, "SELECT " SOURCE_COLUMNS " FROM incident_sources s"
+                        " JOIN incidents i ON i.key = s.incident WHERE i.last_seen >= ?1"
+                        " ORDER BY s.incident, s.id", &s) < 0)
+        return -1;
+    sqlite3_bind_int64(s, 1, since);
+    return walk_source_rows(s, on_source, ctx);
 }
 
 int store_incidents_prune(struct store *st, int64_t before)
@@ -574,4 +700,312 @@ int store_incidents_prune(struct store *st, int64_t before)
     if (inc_finish(s) < 0)
         return -1;
     return sqlite3_changes(st->db);
+}
+
+/* ------------------------------------------------------------ silences
+ * Prepared per call, like the incidents above: they run once per alert
+ * raised or per operator command, not per item. */
+
+int64_t store_silence_add(struct store *st, const char *kind, const char *target, const char *reason,
+                          int64_t created, int64_t until)
+{
+    sqlite3_stmt *s;
+    if (inc_prepare(st, "INSERT INTO silences(kind, target, reason, created, until)"
+                        " VALUES(?1, ?2, ?3, ?4, ?5)", &s) < 0)
+        return -1;
+    sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, created);
+    sqlite3_bind_int64(s, 5, until);
+    if (inc_finish(s) < 0)
+        return -1;
+    return sqlite3_last_insert_rowid(st->db);
+}
+
+int store_silence_remove(struct store *st, int64_t id)
+{
+    sqlite3_stmt *s;
+    if (inc_prepare(st, "DELETE FROM silences WHERE id = ?1", &s) < 0)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    if (inc_finish(s) < 0)
+        return -1;
+    return sqlite3_changes(st->db) > 0;
+}
+
+int store_silences_active(struct store *st, int64_t now, store_silence_fn fn, void *ctx)
+{
+    sqlite3_stmt *s;
+    int rc, r = 0;
+    if (inc_prepare(st, "SELECT id, kind, target, reason, created, until, hits FROM silences"
+                        " WHERE until > ?1 ORDER BY id", &s) < 0)
+        return -1;
+    sqlite3_bind_int64(s, 1, now);
+    while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const struct store_silence row = {
+            .id = sqlite3_column_int64(s, 0),
+            .kind = (const char *)sqlite3_column_text(s, 1),
+            .target = (const char *)sqlite3_column_text(s, 2),
+            .reason = (const char *)sqlite3_column_text(s, 3),
+            .created = sqlite3_column_int64(s, 4),
+            .until = sqlite3_column_int64(s, 5),
+            .hits = sqlite3_column_int64(s, 6),
+        };
+        r = fn(ctx, &row);
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = -1;
+    sqlite3_finalize(s);
+    return r;
+}
+
+int store_silence_hit(struct store *st, int64_t id)
+{
+    sqlite3_stmt *s;
+    if (inc_prepare(st, "UPDATE silences SET hits = hits + 1 WHERE id = ?1", &s) < 0)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    return inc_finish(s);
+}
+
+/* ------------------------------------------------------------ operator views */
+
+int store_sink_counts(struct store *st, store_sink_count_fn fn, void *ctx)
+{
+    sqlite3_stmt *s;
+    int rc, r = 0;
+    if (inc_prepare(st, "SELECT sink, sum(state = 'pending'), sum(state = 'dead'), sum(state = 'done'),"
+                        " sum(failures) FROM deliveries GROUP BY sink ORDER BY sink",
+                    &s) < 0)
+        return -1;
+    while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const struct store_sink_count c = {
+            .sink = (const char *)sqlite3_column_text(s, 0),
+            .pending = sqlite3_column_int64(s, 1),
+            .dead = sqlite3_column_int64(s, 2),
+            .delivered = sqlite3_column_int64(s, 3),
+            .failed_attempts = sqlite3_column_int64(s, 4),
+        };
+        r = fn(ctx, &c);
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = -1;
+    sqlite3_finalize(s);
+    return r;
+}
+
+int store_alerts_by_severity(struct store *st, int64_t out[5])
+{
+    sqlite3_stmt *s;
+    int rc;
+    memset(out, 0, 5 * sizeof *out);
+    if (inc_prepare(st, "SELECT severity, count(*) FROM alerts GROUP BY severity", &s) < 0)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int sev = sqlite3_column_int(s, 0);
+        if (sev >= 0 && sev < 5)
+            out[sev] = sqlite3_column_int64(s, 1);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_incidents_recent(struct store *st, int limit, store_incident_fn on_incident,
+                           store_source_fn on_source, void *ctx)
+{
+    sqlite3_stmt *s;
+    if (inc_prepare(st, "SELECT " INCIDENT_COLUMNS " FROM incidents ORDER BY last_seen DESC, key LIMIT ?1",
+                    &s) < 0)
+        return -1;
+    sqlite3_bind_int(s, 1, limit);
+    if (walk_incident_rows(s, on_incident, ctx) < 0 ||
+        inc_prepare(st, "SELECT " SOURCE_COLUMNS " FROM incident_sources s WHERE s.incident IN"
+                        " (SELECT key FROM incidents ORDER BY last_seen DESC, key LIMIT ?1) ORDER BY s.id", &s) < 0)
+        return -1;
+    sqlite3_bind_int(s, 1, limit);
+    return walk_source_rows(s, on_source, ctx);
+}
+
+char *store_incident_alert(struct store *st, const char *incident)
+{
+    sqlite3_stmt *s;
+    char *payload = NULL;
+    if (inc_prepare(st, "SELECT payload FROM alerts WHERE incident = ?1 ORDER BY id DESC LIMIT 1", &s) < 0)
+        return NULL;
+    sqlite3_bind_text(s, 1, incident, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        payload = column_strdup(s, 0);
+    sqlite3_finalize(s);
+    return payload;
+}
+
+int store_items_since(struct store *st, int64_t since, store_item_fn fn, void *ctx, int64_t *no_text)
+{
+    sqlite3_stmt *s;
+    int rc, r = 0;
+    *no_text = 0;
+    if (inc_prepare(st, "SELECT feed, id, link, title, summary, published, first_seen FROM items"
+                        " WHERE first_seen >= ?1 ORDER BY coalesce(published, first_seen), first_seen, feed, id",
+                    &s) < 0)
+        return -1;
+    sqlite3_bind_int64(s, 1, since);
+    while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const struct store_item it = {
+            .feed = (const char *)sqlite3_column_text(s, 0),
+            .id = (const char *)sqlite3_column_text(s, 1),
+            .link = (const char *)sqlite3_column_text(s, 2),
+            .title = (const char *)sqlite3_column_text(s, 3),
+            .summary = (const char *)sqlite3_column_text(s, 4),
+            .published = sqlite3_column_type(s, 5) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(s, 5),
+            .first_seen = sqlite3_column_int64(s, 6),
+        };
+        if (!it.title && !it.summary)
+            (*no_text)++;
+        else
+            r = fn(ctx, &it);
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = -1;
+    sqlite3_finalize(s);
+    return r;
+}
+
+int store_items_forget_text(struct store *st, int64_t before)
+{
+    sqlite3_stmt *s;
+    if (inc_prepare(st, "UPDATE items SET link = NULL, title = NULL, summary = NULL"
+                        " WHERE first_seen < ?1 AND (title IS NOT NULL OR summary IS NOT NULL)", &s) < 0)
+        return -1;
+    sqlite3_bind_int64(s, 1, before);
+    if (inc_finish(s) < 0)
+        return -1;
+    return sqlite3_changes(st->db);
+}
+
+/* ------------------------------------------------- digests and heartbeats
+ * Prepared per call, like the incidents: they run once per delivery step
+ * of a sink with a digest, or once per heartbeat. */
+
+static void read_delivery(sqlite3_stmt *s, struct store_delivery *out)
+{
+    *out = (struct store_delivery){
+        .alert_id = sqlite3_column_int64(s, 0),
+        .payload = xstrdup((const char *)sqlite3_column_text(s, 1)),
+        .attempts = sqlite3_column_int(s, 2),
+        .next_try = sqlite3_column_int64(s, 3),
+        .created = sqlite3_column_int64(s, 4),
+    };
+}
+
+int store_next_delivery_except(struct store *st, const char *sink, int held, struct store_delivery *out)
+{
+    sqlite3_stmt *s;
+    if (inc_prepare(st, "SELECT d.alert_id, a.payload, d.attempts, d.next_try, a.created FROM deliveries d"
+                        " JOIN alerts a ON a.id = d.alert_id WHERE d.sink = ?1 AND d.state = 'pending'"
+                        " AND a.severity <> ?2 ORDER BY d.alert_id LIMIT 1", &s) < 0)
+        return -1;
+    sqlite3_bind_text(s, 1, sink, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, held);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        read_delivery(s, out);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_digest_rows(struct store *st, const char *sink, int sev, struct store_delivery *out, size_t max)
+{
+    sqlite3_stmt *s;
+    int rc, n = 0;
+    /* the attempted ones first; if there are any, only they */
+    if (inc_prepare(st, "SELECT d.alert_id, a.payload, d.attempts, d.next_try, a.created FROM deliveries d"
+                        " JOIN alerts a ON a.id = d.alert_id WHERE d.sink = ?1 AND d.state = 'pending'"
+                        " AND a.severity = ?2 ORDER BY d.attempts = 0, d.alert_id LIMIT ?3", &s) < 0)
+        return -1;
+    sqlite3_bind_text(s, 1, sink, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, sev);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n > 0 && out[0].attempts > 0 && sqlite3_column_int(s, 2) == 0)
+            break;
+        read_delivery(s, &out[n++]);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        while (n > 0)
+            store_delivery_clear(&out[--n]);
+        return -1;
+    }
+    return n;
+}
+
+/* The keys starting with ?1, without LIKE (a sink's name may hold % or _). */
+#define KEY_HAS_PREFIX "substr(key, 1, length(?1)) = ?1"
+
+int64_t store_newest_with_prefix(struct store *st, const char *prefix)
+{
+    sqlite3_stmt *s;
+    if (inc_prepare(st, "SELECT coalesce(max(created), 0) FROM alerts WHERE " KEY_HAS_PREFIX, &s) < 0)
+        return -1;
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    int64_t r = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    return r;
+}
+
+int store_forget_prefix(struct store *st, const char *prefix, const char *keep)
+{
+    sqlite3_stmt *s;
+    if (inc_prepare(st, "DELETE FROM deliveries WHERE alert_id IN (SELECT id FROM alerts WHERE "
+                        KEY_HAS_PREFIX " AND key <> ?2)", &s) < 0)
+        return -1;
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, keep, -1, SQLITE_STATIC);
+    if (inc_finish(s) < 0 ||
+        inc_prepare(st, "DELETE FROM alerts WHERE " KEY_HAS_PREFIX " AND key <> ?2", &s) < 0)
+        return -1;
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, keep, -1, SQLITE_STATIC);
+    if (inc_finish(s) < 0)
+        return -1;
+    return sqlite3_changes(st->db);
+}
+
+int store_count_alerts_since(struct store *st, int64_t since, int sev)
+{
+    sqlite3_stmt *s;
+    if (inc_prepare(st, "SELECT count(*) FROM alerts WHERE created >= ?1 AND severity >= ?2", &s) < 0)
+        return -1;
+    sqlite3_bind_int64(s, 1, since);
+    sqlite3_bind_int(s, 2, sev);
+    int r = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    sqlite3_finalize(s);
+    return r;
+}
+
+/* Kept in meta, as "first_attempt/NAME": one row per feed that never answered. */
+int64_t store_feed_first_attempt(struct store *st, const char *feed, int64_t now)
+{
+    sqlite3_stmt *s;
+    if (inc_prepare(st, "INSERT OR IGNORE INTO meta(key, value) VALUES('first_attempt/' || ?1, ?2)", &s) < 0)
+        return -1;
+    sqlite3_bind_text(s, 1, feed, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    if (inc_finish(s) < 0 ||
+        inc_prepare(st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'first_attempt/' || ?1", &s) < 0)
+        return -1;
+    sqlite3_bind_text(s, 1, feed, -1, SQLITE_STATIC);
+    int64_t r = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    return r;
+}
+
+int store_feed_first_attempt_forget(struct store *st, const char *feed)
+{
+    sqlite3_stmt *s;
+    if (inc_prepare(st, "DELETE FROM meta WHERE key = 'first_attempt/' || ?1", &s) < 0)
+        return -1;
+    sqlite3_bind_text(s, 1, feed, -1, SQLITE_STATIC);
+    return inc_finish(s);
 }

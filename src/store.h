@@ -17,6 +17,8 @@ struct store_feed {
     int64_t last_ok;
     int failures;          /* consecutive */
     char *last_error;
+    int64_t next_poll;     /* wall-clock seconds the daemon means to poll next; 0 unknown */
+    int64_t errors;        /* failed polls ever (a counter for metrics) */
 };
 
 struct store_delivery {
@@ -52,6 +54,21 @@ void store_rollback(struct store *st);
 /* Record (feed, id) as seen: 1 when it is new, 0 when it was seen before. */
 int store_mark_seen(struct store *st, const char *feed, const char *id, int64_t now);
 
+/* An item as kept for `cpecwatch replay`: the text the rules read, cut to
+ * the caps below (at a UTF-8 boundary). Text of items first seen before the
+ * incident retention is dropped by store_items_forget_text(). */
+#define STORE_ITEM_LINK_MAX 2048
+#define STORE_ITEM_TITLE_MAX 1024
+#define STORE_ITEM_SUMMARY_MAX 4096
+struct store_item {
+    const char *feed, *id;
+    const char *link, *title, *summary;   /* each may be NULL */
+    int64_t published;                    /* INT64_MIN (DATE_NONE) when undated */
+    int64_t first_seen;
+};
+/* store_mark_seen() that also keeps the item's text: 1 new, 0 seen before. */
+int store_record_item(struct store *st, const struct store_item *it, int64_t now);
+
 /* Enqueue an alert for the given sinks; key is its idempotency key (unique). */
 int store_enqueue(struct store *st, const char *key, const char *incident, int severity,
                   const char *payload, const char *const *sinks, size_t n_sinks, int64_t now);
@@ -81,7 +98,11 @@ int store_feed_load(struct store *st, const char *feed, struct store_feed *out);
 int store_feed_save(struct store *st, const char *feed, const struct store_feed *f);
 void store_feed_clear(struct store_feed *f);
 
-int store_stats(struct store *st, struct store_stats *out);
+int store_stats(struct store *st, struct store_stats *out);   /* counts whole tables: for tools */
+
+/* Deliveries pending in the outbox, and alerts raised since a time: cheap
+ * enough to run after every fetch (indexes, no scans). */
+int store_status(struct store *st, int64_t since, int64_t *pending, int64_t *alerts_since);
 
 /* ------------------------------------------------------------ incidents
  * The incident book (incident.h) as rows, written in the transaction that
@@ -117,3 +138,82 @@ int store_incidents_load(struct store *st, int64_t since, store_incident_fn on_i
                          store_source_fn on_source, void *ctx);
 /* Delete incidents last seen before `before`; returns how many. */
 int store_incidents_prune(struct store *st, int64_t before);
+
+/* ------------------------------------------------------------ silences
+ * Time-limited mutes an operator sets with `cpecwatch silence`; the daemon
+ * reads the active ones for every alert it raises (silence.h matches). */
+struct store_silence {
+    int64_t id;
+    const char *kind;         /* "incident", "rule" or "feed" */
+    const char *target;       /* the incident key, rule name or feed name */
+    const char *reason;
+    int64_t created, until;   /* active while now < until */
+    int64_t hits;             /* alerts it has muted */
+};
+typedef int (*store_silence_fn)(void *ctx, const struct store_silence *s);
+
+/* Returns the new silence's id, or -1. */
+int64_t store_silence_add(struct store *st, const char *kind, const char *target, const char *reason,
+                          int64_t created, int64_t until);
+/* 1 when removed, 0 when there is no such silence. */
+int store_silence_remove(struct store *st, int64_t id);
+/* Every silence still active at now, oldest first. A callback returning
+ * non-zero stops the walk (and is returned). */
+int store_silences_active(struct store *st, int64_t now, store_silence_fn fn, void *ctx);
+int store_silence_hit(struct store *st, int64_t id);
+
+/* ------------------------------------------------------------ operator views
+ * What `cpecwatch status`, `replay` and the metrics file read. */
+struct store_sink_count {
+    const char *sink;
+    int64_t pending, dead, delivered;
+    int64_t failed_attempts;  /* attempts that failed, and alerts expired (max_age) */
+};
+typedef int (*store_sink_count_fn)(void *ctx, const struct store_sink_count *c);
+/* One row per sink that has deliveries, by name. */
+int store_sink_counts(struct store *st, store_sink_count_fn fn, void *ctx);
+
+/* Alerts ever raised per severity (index: enum severity, 0..4). */
+int store_alerts_by_severity(struct store *st, int64_t out[5]);
+
+/* The latest incidents (last seen first, at most limit), then their sources. */
+int store_incidents_recent(struct store *st, int limit, store_incident_fn on_incident,
+                           store_source_fn on_source, void *ctx);
+/* The payload of the newest alert of an incident (caller frees), or NULL. */
+char *store_incident_alert(struct store *st, const char *incident);
+
+/* Items first seen at or after since with their kept text, in the order of
+ * their publication (first-seen time when undated). Items kept without text
+ * (seen before this version, or past retention) are counted in *no_text. */
+typedef int (*store_item_fn)(void *ctx, const struct store_item *it);
+int store_items_since(struct store *st, int64_t since, store_item_fn fn, void *ctx, int64_t *no_text);
+/* Drop the text of items first seen before `before`; returns how many. */
+int store_items_forget_text(struct store *st, int64_t before);
+
+/* ------------------------------------------------- digests and heartbeats
+ * (deliver.c) A digest is one message covering several pending deliveries
+ * of one sink, marked done together; a heartbeat is an alert whose key
+ * starts with a per-sink prefix, of which only the newest is kept. */
+
+/* As store_next_delivery, leaving out the alerts of severity held (those
+ * wait for the sink's digest). */
+int store_next_delivery_except(struct store *st, const char *sink, int held, struct store_delivery *out);
+/* The deliveries the sink's next digest covers: its pending deliveries of
+ * alerts of severity sev, oldest first, at most max, into out. When some
+ * were attempted already (a digest cut short by a crash or a failure),
+ * exactly those, so that a repeated digest is the same message. Returns
+ * how many; the caller clears each with store_delivery_clear. */
+int store_digest_rows(struct store *st, const char *sink, int sev, struct store_delivery *out, size_t max);
+/* When the newest alert whose key starts with prefix was enqueued: seconds,
+ * 0 when there is none, -1 on error. */
+int64_t store_newest_with_prefix(struct store *st, const char *prefix);
+/* Delete the alerts whose key starts with prefix, except keep, with their
+ * deliveries. Returns how many alerts. */
+int store_forget_prefix(struct store *st, const char *prefix, const char *keep);
+/* How many alerts of severity at least sev were enqueued at or after since. */
+int store_count_alerts_since(struct store *st, int64_t since, int sev);
+/* When the daemon first tried feed and got no answer: the first call
+ * records now, later calls return what was recorded (-1 on error); the
+ * record is dropped once the feed answers (forget). */
+int64_t store_feed_first_attempt(struct store *st, const char *feed, int64_t now);
+int store_feed_first_attempt_forget(struct store *st, const char *feed);

@@ -116,9 +116,16 @@ class Chaos(unittest.TestCase):
                 shown += 1
                 self.publish(items, shown)
         self.publish(items, len(items))
-        # The last run: everything still owed arrives.
-        self.d.start()
-        self.d.wait_ready(timeout=30)
+        # The last run: everything still owed arrives. Its own READY=1 (the
+        # notify socket has collected those of the killed runs, too) before
+        # anything else, so that SIGTERM at the end finds it set up.
+        readies = self.d.notify.lines().count("READY=1")
+        proc = self.d.start()
+        deadline = time.monotonic() + 30
+        while self.d.notify.lines().count("READY=1") == readies:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                self.fail("last run: no READY=1 [%s]:\n%s" % (why, self.d.stderr()[-3000:]))
+            time.sleep(0.02)
         want = {it["link"] for it in items}
         deadline = time.monotonic() + 60
         while {h.body["link"] for h in self.rx.accepted} != want:
@@ -127,7 +134,7 @@ class Chaos(unittest.TestCase):
                     kills, why, sorted(want - {h.body["link"] for h in self.rx.accepted})))
             time.sleep(0.1)
         self.rx.wait_quiet(1.5, timeout=30)
-        self.assertEqual(self.d.stop(), 0)
+        self.assertEqual(self.d.stop(), 0, why)
         elapsed = time.monotonic() - t0
 
         accepted = self.rx.accepted

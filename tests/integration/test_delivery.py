@@ -23,6 +23,17 @@ from feedserver import FeedServer  # noqa: E402
 from receiver import Receiver, SERVICES, standard_webhooks_signature  # noqa: E402
 from test_daemon import DASU, GWADAR, KECH, SSD, KARACHI, CRICKET  # noqa: E402
 
+# A second `low` item (security policy), for digests.
+POLICY = {
+    "id": "wire-2025-0312-sindh-escorts", "severity": "low",
+    "killed": None, "injured": None, "province": None,
+    "title": "Sindh cabinet funds extra police escorts for Chinese nationals travelling to CPEC sites",
+    "link": "https://wire.example/2025/03/12/sindh-escorts-chinese-nationals",
+    "summary": "The provincial cabinet approved funds for more police escorts and armoured vehicles "
+               "for Chinese nationals travelling to CPEC project sites, officials said.",
+    "published": "2025-03-12T09:00:00Z",
+}
+
 ITEMS = [DASU, GWADAR, KECH, SSD, KARACHI, CRICKET]
 ALERTING = [it for it in ITEMS if it["severity"] != "none"]
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -70,9 +81,12 @@ class DeliveryTest(unittest.TestCase):
         self.receivers.append(rx)
         return rx
 
-    def daemon(self, sinks, interval=3600, extra=""):
+    def config_text(self, sinks, interval=3600, extra="", more_feeds=()):
         feeds = [{"name": "wire", "url": self.fs.url_for("wire.xml"), "interval": interval}]
-        text = harness.make_config(self.state, feeds, sinks, extra=extra)
+        return harness.make_config(self.state, feeds + list(more_feeds), sinks, extra=extra)
+
+    def daemon(self, sinks, **kw):
+        text = self.config_text(sinks, **kw)
         d = harness.Daemon(tempfile.mkdtemp(prefix="d%d-" % len(self.daemons), dir=self.tmp), text)
         self.daemons.append(d)
         return d
@@ -345,6 +359,219 @@ class DeliveryTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("not delivered (try again later); the receiver answered HTTP 500", r.stderr)
         self.assertNotIn("SECRETPATH", r.stdout + r.stderr)
+
+    # ------------------------------------------------- digests and heartbeats
+
+    def pending(self, sink):
+        db = sqlite3.connect(os.path.join(self.state, "cpecwatch.db"))
+        try:
+            return [k for (k,) in db.execute(
+                "SELECT a.key FROM alerts a JOIN deliveries d ON d.alert_id = a.id"
+                " WHERE d.sink = ? AND d.state = 'pending' ORDER BY a.id", (sink,))]
+        finally:
+            db.close()
+
+    def low_feed(self):
+        self.fs.write_feed("wire.xml", harness.rss_feed("Wire", ITEMS + [POLICY]), mtime=time.time() - 60)
+
+    def test_digest_batches_low_alerts_and_keeps_them_until_accepted(self):
+        self.low_feed()
+        rx = self.receiver()
+        d = self.daemon([self.hook_sink(rx, digest_interval=2)])
+        rc, _, err = d.run_once(timeout=30)
+        self.assertEqual(rc, 0, err)
+        lows = [k for k in self.outbox_keys("ops") if k in self.pending("ops")]
+        self.assertEqual(len(lows), 2, "the two low alerts wait in the outbox")
+        sent = [h.body for h in rx.wait_quiet(1.0)]
+        self.assertEqual([b["severity"] for b in sent], ["critical", "high", "medium", "critical"])
+        # due, but the receiver fails: both stay, attempted once
+        time.sleep(2.2)
+        rx.fail(503, count=1)
+        rc, _, err = d.run_once(timeout=30)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.pending("ops"), lows)
+        first = rx.hooks[-1]
+        self.assertEqual((first.status, first.headers["cpecwatch-attempt"]), (503, "1"))
+        db = sqlite3.connect(os.path.join(self.state, "cpecwatch.db"))
+        (retry_at,) = db.execute("SELECT max(next_try) FROM deliveries WHERE state = 'pending'").fetchone()
+        db.close()
+        time.sleep(max(0.0, retry_at + 0.2 - time.time()))   # past its retry time
+        self.low_feed()   # nothing new, but a third low alert would join the next digest only
+        rc, _, err = d.run_once(timeout=30)
+        self.assertEqual(rc, 0, err)
+        again = rx.hooks[-1]
+        self.assertEqual((again.status, again.headers["cpecwatch-attempt"]), (200, "2"))
+        self.assertEqual(again.raw, first.raw, "a repeated digest is the same message")
+        self.assertEqual(self.pending("ops"), [])
+        digest = again.body
+        self.assertEqual((digest["schema"], digest["kind"], digest["severity"], digest["count"],
+                          digest["title"]), ("cpecwatch.alert/1", "digest", "low", 2, "2 low alerts"))
+        self.assertEqual(again.headers["idempotency-key"], digest["id"])
+        self.assertRegex(digest["id"], r"^digest/\d+-\d+/2$")
+        self.assertEqual([a["id"] for a in digest["alerts"]], lows)
+        self.assertEqual([a["link"] for a in digest["alerts"]], [SSD["link"], POLICY["link"]])
+        self.assertEqual(len(rx.accepted), len(ALERTING) + 1 - 2 + 1)
+
+    def test_digest_in_every_chat_format(self):
+        self.low_feed()
+        sinks, rxs = [], {}
+        for service in sorted(SERVICES):
+            rx = self.receiver(service=service)
+            rxs[service] = rx
+            s = {"name": service, "type": service, "digest_interval": 1, "retry_initial": 1}
+            if service == "telegram":
+                s.update(url=rx.url, secret=BOT_TOKEN, chat_id="-1001234")
+            elif service == "ntfy":
+                s.update(url=rx.url_for("cpec-alerts"))
+            else:
+                s.update(url=rx.url_for("hook"))
+            sinks.append(s)
+        d = self.daemon(sinks)
+        rc, _, err = d.run_once(timeout=60)
+        self.assertEqual(rc, 0, err)
+        time.sleep(1.2)
+        rc, _, err = d.run_once(timeout=60)
+        self.assertEqual(rc, 0, err)
+        for service, rx in rxs.items():
+            with self.subTest(service):
+                self.assertEqual(rx.violations, [])
+                self.assertEqual(len(rx.accepted), len(ALERTING) - 1 + 1)
+                digest = rx.accepted[-1].raw.decode()
+                self.assertIn("cpecwatch digest: 2 low alerts", digest)
+                for it in (SSD, POLICY):
+                    self.assertIn(it["link"], digest)
+                for h in rx.accepted[:-1]:
+                    self.assertNotIn(SSD["link"], h.raw.decode())
+                self.assertEqual(self.pending(service), [])
+
+    def test_heartbeat_counts_and_is_bounded(self):
+        rx = self.receiver()
+        broken = [{"name": "broken", "url": self.fs.url_for("missing.xml"), "interval": 3600}]
+        d = self.daemon([self.hook_sink(rx)], more_feeds=broken)
+        rc, _, err = d.run_once(timeout=30)   # alerts raised, "broken" failing; no heartbeat
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(rx.wait_quiet(0.5)), len(ALERTING))
+        d.write_config(self.config_text([self.hook_sink(rx, heartbeat_interval=3600)], more_feeds=broken))
+        rc, _, err = d.run_once(timeout=30)   # the first heartbeat goes out at once
+        self.assertEqual(rc, 0, err)
+        beats = [h.body for h in rx.wait_quiet(0.5) if h.body.get("kind") == "heartbeat"]
+        self.assertEqual(len(beats), 1)
+        self.assertEqual(beats[0]["title"], "cpecwatch alive: 2 feeds, 1 failing, %d alerts in the last 1 h"
+                         % len(ALERTING))
+        self.assertEqual({k: beats[0][k] for k in ("feeds", "failing", "alerts", "period", "severity")},
+                         {"feeds": 2, "failing": 1, "alerts": len(ALERTING), "period": 3600,
+                          "severity": "none"})
+        rc, _, err = d.run_once(timeout=30)   # not due again: a restart keeps the rhythm
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(rx.wait_quiet(0.5)), len(ALERTING) + 1)
+        # every 2 s while running, only the newest kept in the outbox
+        d.write_config(self.config_text([self.hook_sink(rx, heartbeat_interval=2)], more_feeds=broken))
+        d.start()
+        d.wait_ready()
+        deadline = time.monotonic() + 30
+        while len([h for h in rx.accepted if h.body.get("kind") == "heartbeat"]) < 4:
+            self.assertLess(time.monotonic(), deadline, d.stderr())
+            time.sleep(0.2)
+        self.assertEqual(d.stop(), 0)
+        keys = [k for k in self.outbox_keys("ops") if k.startswith("heartbeat/")]
+        self.assertEqual(len(keys), 1, keys)
+        last = [h for h in rx.accepted if h.body.get("kind") == "heartbeat"][-1]
+        self.assertRegex(last.body["title"], r"^cpecwatch alive: 2 feeds, 1 failing, \d+ alerts? in the last 2 s$")
+
+    def test_digest_and_heartbeat_settings_checked(self):
+        d = self.daemon([{"name": "journal", "type": "journald", "digest_interval": 60,
+                          "heartbeat_interval": 60},
+                         {"name": "ops", "type": "webhook", "url": "https://example.org/h",
+                          "max_age": 600, "digest_interval": 600}])
+        r = subprocess.run([tool_path(), "check", "-c", d.config_path], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        text = d.config_text
+        want = ["%s:%d: a journald sink takes no digest_interval" % (d.config_path,
+                                                                     harness.line_of(text, "digest_interval = 60")),
+                "%s:%d: a journald sink takes no heartbeat_interval" % (d.config_path,
+                                                                        harness.line_of(text, "heartbeat_interval")),
+                "%s:%d: sink 'ops': digest_interval must be shorter than max_age (600)"
+                % (d.config_path, harness.line_of(text, "digest_interval = 600"))]
+        self.assertEqual(sorted(r.stderr.splitlines()), sorted(want))
+
+    # ------------------------------------------------------------ source health
+
+    def health_sinks(self):
+        health, plain = self.receiver(), self.receiver()
+        return health, plain, [self.hook_sink(health, name="health", source_health=True),
+                               self.hook_sink(plain, name="plain")]
+
+    def wait_delivered(self, sink, timeout=30):
+        """Until the sink's outbox is empty: an answer is recorded before a stop."""
+        deadline = time.monotonic() + timeout
+        while self.pending(sink):
+            self.assertLess(time.monotonic(), deadline, "sink %s: still pending" % sink)
+            time.sleep(0.1)
+
+    def wait_requests(self, path, n, timeout=60):
+        deadline = time.monotonic() + timeout
+        while len(self.fs.requests(path)) < n:
+            self.assertLess(time.monotonic(), deadline, "feed server: %d of %d requests"
+                            % (len(self.fs.requests(path)), n))
+            time.sleep(0.1)
+
+    def test_source_down_and_up_once_across_restarts(self):
+        self.fs.write_feed("wire.xml", harness.rss_feed("Wire", [CRICKET]), mtime=time.time() - 60)
+        health, plain, sinks = self.health_sinks()
+        d = self.daemon(sinks, interval=1, extra="feed_down_after = 2;")
+        d.start()
+        d.wait_ready()
+        self.wait_requests("/wire.xml", 1)
+        self.fs.fail("/wire.xml", 500)
+        down = health.wait_for(1, timeout=60)[0]
+        self.wait_delivered("health")
+        self.assertEqual(d.stop(), 0)
+        n = len(self.fs.requests("/wire.xml"))
+        d.start()   # still failing: no second source-down
+        d.wait_ready()
+        self.wait_requests("/wire.xml", n + 1)
+        self.fs.clear("/wire.xml")
+        up = health.wait_for(2, timeout=60)[1]
+        self.wait_delivered("health")
+        self.assertEqual(d.stop(), 0)
+        n = len(self.fs.requests("/wire.xml"))
+        d.start()   # answering: no second source-up
+        d.wait_ready()
+        self.wait_requests("/wire.xml", n + 1)
+        time.sleep(0.5)
+        self.assertEqual(d.stop(), 0)
+        self.assertEqual([h.body["kind"] for h in health.hooks], ["source-down", "source-up"])
+        self.assertEqual(plain.hooks, [], "a sink that does not ask gets no source alerts")
+        self.assertEqual((down.body["feed"], down.body["severity"], down.body["title"]),
+                         ("wire", "none", "Feed wire is down"))
+        self.assertRegex(down.body["summary"], r"^No good poll since \S+ \(\d+ failed polls\)\. "
+                         r"Last error: HTTP status 500$")
+        self.assertEqual(up.body["title"], "Feed wire is back")
+        self.assertEqual(down.headers["idempotency-key"].split(":")[:2], ["source-down", "wire"])
+
+    def test_feed_that_never_answered_raises_source_down(self):
+        health, plain, sinks = self.health_sinks()
+        d = self.daemon(sinks, interval=1, extra="feed_down_after = 2;")
+        d.write_config(d.config_text.replace(self.fs.url_for("wire.xml"), self.fs.url_for("typo.xml")))
+        d.start()
+        d.wait_ready()
+        down = health.wait_for(1, timeout=60)[0]
+        self.wait_delivered("health")
+        self.assertEqual(d.stop(), 0)
+        self.assertEqual((down.body["kind"], down.headers["idempotency-key"]),
+                         ("source-down", "source-down:wire:0"))
+        self.assertRegex(down.body["summary"], r"^Never answered since the first attempt at \S+ "
+                         r"\(\d+ failed polls\)\. Last error: HTTP status 404$")
+        n = len(self.fs.requests("/typo.xml"))
+        self.assertGreaterEqual(n, 2, "raised after feed_down_after, not at the first failure")
+        d.start()
+        d.wait_ready()
+        self.wait_requests("/typo.xml", n + 1)
+        time.sleep(0.5)
+        self.assertEqual(d.stop(), 0)
+        self.assertEqual([h.headers["idempotency-key"] + " " + h.headers["cpecwatch-attempt"] for h in health.hooks], ["source-down:wire:0 1"], "a restart does not repeat it")
+        self.assertEqual(plain.hooks, [])
 
 
 if __name__ == "__main__":

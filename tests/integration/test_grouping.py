@@ -45,6 +45,42 @@ LATER = {
     "published": "2024-03-27T06:00:00Z",
 }
 
+# Karachi airport, October 2024, and a made-up bombing in Hyderabad the
+# same evening: one province, one attack type, two cities, two incidents. Then the claim,
+# and a second claim that is no news.
+AIRPORT = {
+    "id": "wire-2024-10-06-airport",
+    "link": "https://wire.example/2024/10/06/karachi-airport-blast",
+    "title": "Explosion near Karachi airport hits convoy of Chinese engineers, two killed",
+    "summary": "Two Chinese nationals were killed when a bomb went off beside their convoy "
+               "outside Karachi airport late on Sunday, police said.",
+    "published": "2024-10-06T18:30:00Z",
+}
+HYDERABAD = {
+    "id": "herald-5512",
+    "link": "https://herald.example/hyderabad-chinese-car",
+    "title": "Bomb blast near Chinese engineers' car in Hyderabad, one wounded",
+    "summary": "A Chinese engineer was wounded when a small bomb went off beside his car in "
+               "Hyderabad, Sindh, police said.",
+    "published": "2024-10-06T20:00:00Z",
+}
+CLAIM = {
+    "id": "digest-4410",
+    "link": "https://digest.example/briefs/bla-claims-karachi-airport",
+    "title": "BLA claims Karachi airport bombing that killed two Chinese nationals",
+    "summary": "The Baloch Liberation Army said its Majeed Brigade carried out the attack on "
+               "the convoy of Chinese engineers near the airport.",
+    "published": "2024-10-07T06:00:00Z",
+}
+CLAIM_AGAIN = {
+    "id": "post-77",
+    "link": "https://post.example/karachi-airport-claim",
+    "title": "Majeed Brigade claimed responsibility for Karachi airport attack on Chinese convoy",
+    "summary": "Two Chinese engineers were killed in the bombing outside Karachi airport, "
+               "officials said.",
+    "published": "2024-10-07T09:00:00Z",
+}
+
 
 def tracked(item, params):
     """The same article behind a link with tracking parameters (and, as the
@@ -138,6 +174,33 @@ class GroupingTest(unittest.TestCase):
             "Tribune", [tracked(TRIBUNE, "/?fbclid=IwAR0xyz")]))
         self.assertEqual(self.run_daemon(["dawn", "tribune", "news"]), [])
         self.assertEqual(len(self.rx.hooks), 2)
+
+    def test_cities_apart_claim_once(self):
+        self.fs.write_feed("wire.xml", harness.rss_feed("Wire", [AIRPORT]))
+        self.fs.write_feed("herald.xml", harness.rss_feed("Herald", [HYDERABAD]))
+        self.fs.write_feed("digest.xml", harness.rss_feed("Digest", [CLAIM]))
+        self.fs.write_feed("post.xml", harness.rss_feed("Post", [CLAIM_AGAIN]))
+        # Karachi and Hyderabad the same evening: two incidents, two alerts.
+        hooks = self.run_daemon(["wire", "herald"])
+        self.assertEqual(sorted((h.body["kind"], h.body["link"]) for h in hooks),
+                         [("new", HYDERABAD["link"]), ("new", AIRPORT["link"])])
+        self.assertNotEqual(hooks[0].body["incident"], hooks[1].body["incident"])
+        airport = next(h.body for h in hooks if h.body["link"] == AIRPORT["link"])
+        self.assertEqual([t for t in airport["tags"] if t.startswith(("type:", "place:"))],
+                         ["type:bombing", "place:karachi"])
+
+        # The claim: one update to the airport incident, naming the claimant.
+        hooks = self.run_daemon(["wire", "herald", "digest"])
+        self.assertEqual(len(hooks), 1, [h.body for h in hooks])
+        upd = hooks[0].body
+        self.assertEqual({k: upd[k] for k in ("kind", "incident", "version", "link", "changes")},
+                         {"kind": "update", "incident": airport["incident"], "version": 2,
+                          "link": CLAIM["link"],
+                          "changes": [{"fact": "claimed", "from": None, "to": "BLA",
+                                       "text": "claimed by BLA"}]})
+
+        # Another outlet's claim adds nothing: silent.
+        self.assertEqual(self.run_daemon(["wire", "herald", "digest", "post"]), [])
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 pings, SIGHUP reload (valid and invalid), SIGTERM during a slow delivery."""
 
 import os
+import re
 import signal
 import sys
 import time
@@ -84,7 +85,13 @@ class LifecycleTest(unittest.TestCase):
         d.start()
         d.wait_ready()
         status = d.notify.wait_for("STATUS=")
-        self.assertRegex(status, r"^STATUS=1 feeds \(\d+ failing\), \d+ alerts raised, \d+ in outbox$")
+        self.assertRegex(status, r"^STATUS=1 feeds \(0 failing\), last poll (never|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ), "
+                                 r"\d+ alerts today, \d+ in outbox$")
+        self.rx.wait_for(1, timeout=15)
+        deadline = time.monotonic() + 10
+        while not [m for m in d.notify.lines() if re.match(r"STATUS=.*last poll \d{4}-.*, 1 alerts today, 0 in outbox$", m)]:
+            self.assertLess(time.monotonic(), deadline, d.notify.lines())
+            time.sleep(0.05)
         self.rx.wait_for(1, timeout=15)
         time.sleep(3)
         pings = [t for t, m in d.notify.messages if m == "WATCHDOG=1"]

@@ -1,9 +1,10 @@
 """Rule regression cases (tests/rules/, see its README.md): every feed file
 there is run through `cpecwatch match` with the shipped ruleset, and each
 item's severity, killed, injured and province are compared with the line
-of the same id in the feed's .expect file. Every item must have a line and
-every line an item. One subtest per item; a failure names the item, its
-title, and each field that differs.
+of the same id in the feed's .expect file, and its tags when the line has
+a sixth column. Every item must have a line and every line an item. One
+subtest per item; a failure names the item, its title, and each field that
+differs.
 """
 
 import glob
@@ -17,17 +18,24 @@ from tests.lib import harness
 RULES_DIR = os.path.join(harness.ROOT, "tests", "rules")
 CONF = os.path.join(harness.ROOT, "etc", "cpecwatch.conf")
 FIELDS = ("severity", "killed", "injured", "province")
+OPTIONAL = ("tags",)   # a sixth column: the item's tags, any order
 SEVERITIES = ("none", "low", "medium", "high", "critical")
 
 
 def parse_value(field, text):
-    """'*' = not checked (returned as ...), '-' = null, numbers for tolls."""
+    """'*' = not checked (returned as ...), '-' = null (no tags), numbers for
+    tolls, a sorted list for tags (space-separated)."""
     if text == "*":
         return ...
     if text == "-":
-        return None
+        return [] if field == "tags" else None
     if field in ("killed", "injured"):
         return int(text)
+    if field == "tags":
+        tags = text.split()
+        if len(set(tags)) != len(tags):
+            raise ValueError("a tag is listed twice in %r" % text)
+        return sorted(tags)
     if field == "severity" and text not in SEVERITIES:
         raise ValueError("unknown severity %r" % text)
     return text
@@ -42,12 +50,15 @@ def read_expect(path):
             if not line or line.startswith("#"):
                 continue
             cols = [c.strip() for c in line.split("|")]
-            if len(cols) != 1 + len(FIELDS):
-                raise ValueError("%s:%d: want %d columns separated by '|'" % (path, n, 1 + len(FIELDS)))
+            if len(cols) not in (1 + len(FIELDS), 1 + len(FIELDS) + len(OPTIONAL)):
+                raise ValueError("%s:%d: want %d or %d columns separated by '|'"
+                                 % (path, n, 1 + len(FIELDS), 1 + len(FIELDS) + len(OPTIONAL)))
             if cols[0] in cases:
                 raise ValueError("%s:%d: duplicate id %s" % (path, n, cols[0]))
             try:
-                cases[cols[0]] = {k: parse_value(k, v) for k, v in zip(FIELDS, cols[1:])}
+                case = dict.fromkeys(OPTIONAL, ...)
+                case.update({k: parse_value(k, v) for k, v in zip(FIELDS + OPTIONAL, cols[1:])})
+                cases[cols[0]] = case
             except ValueError as e:
                 raise ValueError("%s:%d: %s" % (path, n, e))
     return cases
@@ -96,8 +107,9 @@ class RuleRegression(unittest.TestCase):
                 if want is None:
                     continue
                 with self.subTest(feed=name, id=o["id"]):
-                    diffs = ["%s: want %r got %r" % (k, want[k], o.get(k)) for k in FIELDS
-                             if want[k] is not ... and o.get(k) != want[k]]
+                    got = dict(o, tags=sorted(o.get("tags", [])))
+                    diffs = ["%s: want %r got %r" % (k, want[k], got.get(k)) for k in FIELDS + OPTIONAL
+                             if want[k] is not ... and got.get(k) != want[k]]
                     self.assertEqual(diffs, [], "%s | %s" % (o["id"], o["title"]))
 
 

@@ -86,6 +86,7 @@ class Behaviour:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True   # a kept-alive client would wait ~40 ms per answer
     server_version = "feedserver/1"
     timeout = 30              # idle keep-alive connections end on their own
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +142,93 @@ static void test_outbox_attempts_dead_letters_redeliver(void **state)
     store_close(st);
 }
 
+/* The payloads of a digest's rows, "a,b,c". */
+static void digest_payloads(struct store *st, char *out, size_t len)
+{
+    struct store_delivery rows[3];
+    int n = store_digest_rows(st, "ops", SEV_LOW, rows, 3);
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? "," : "", rows[i].payload);
+        store_delivery_clear(&rows[i]);
+    }
+}
+
+/* Low alerts wait out of the ordered queue; a digest covers at most max of
+ * them, and once attempted exactly the same ones until they are done. */
+static void test_digest_rows(void **state)
+{
+    (void)state;
+    const char *sinks[] = { "ops" };
+    char err[256], got[128];
+    struct store *st = store_open(":memory:", err, sizeof err);
+    struct store_delivery d, rows[3];
+    assert_non_null(st);
+    assert_int_equal(store_enqueue(st, "i-1/1", "i-1", SEV_LOW, "\"l1\"", sinks, 1, 100), 0);
+    assert_int_equal(store_enqueue(st, "i-2/1", "i-2", SEV_HIGH, "\"h2\"", sinks, 1, 101), 0);
+    assert_int_equal(store_enqueue(st, "i-3/1", "i-3", SEV_LOW, "\"l3\"", sinks, 1, 102), 0);
+    assert_int_equal(store_next_delivery_except(st, "ops", SEV_LOW, &d), 1);
+    assert_string_equal(d.payload, "\"h2\"");
+    assert_int_equal(store_delivery_done(st, d.alert_id, "ops", 103), 0);
+    store_delivery_clear(&d);
+    assert_int_equal(store_next_delivery_except(st, "ops", SEV_LOW, &d), 0);
+
+    digest_payloads(st, got, sizeof got);
+    assert_string_equal(got, "\"l1\",\"l3\"");
+    assert_int_equal(store_digest_rows(st, "ops", SEV_LOW, rows, 3), 2);
+    assert_int_equal(store_delivery_start(st, rows[0].alert_id, "ops"), 0);   /* a digest attempted */
+    assert_int_equal(store_delivery_start(st, rows[1].alert_id, "ops"), 0);
+    store_delivery_clear(&rows[0]);
+    store_delivery_clear(&rows[1]);
+    assert_int_equal(store_enqueue(st, "i-4/1", "i-4", SEV_LOW, "\"l4\"", sinks, 1, 104), 0);
+    digest_payloads(st, got, sizeof got);
+    assert_string_equal(got, "\"l1\",\"l3\"");   /* the repeat is the same digest */
+    assert_int_equal(store_digest_rows(st, "ops", SEV_LOW, rows, 3), 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(rows[i].attempts, 1);
+        assert_int_equal(store_delivery_done(st, rows[i].alert_id, "ops", 105), 0);
+        store_delivery_clear(&rows[i]);
+    }
+    digest_payloads(st, got, sizeof got);
+    assert_string_equal(got, "\"l4\"");
+    store_close(st);
+}
+
+/* Heartbeats: the newest one's time, the older ones forgotten with their
+ * deliveries; alerts counted by time and severity; a feed's first attempt
+ * kept until forgotten. */
+static void test_heartbeat_rows_and_first_attempt(void **state)
+{
+    (void)state;
+    const char *sinks[] = { "o_s" };
+    char err[256];
+    struct store *st = store_open(":memory:", err, sizeof err);
+    struct store_stats stats;
+    assert_non_null(st);
+    assert_int_equal(store_newest_with_prefix(st, "heartbeat/o_s/"), 0);
+    assert_int_equal(store_enqueue(st, "heartbeat/o_s/100", NULL, SEV_NONE, "{}", sinks, 1, 100), 0);
+    assert_int_equal(store_enqueue(st, "heartbeat/oXs/150", NULL, SEV_NONE, "{}", sinks, 1, 150), 0);
+    assert_int_equal(store_enqueue(st, "i-1/1", "i-1", SEV_MEDIUM, "{}", sinks, 1, 160), 0);
+    assert_int_equal(store_enqueue(st, "heartbeat/o_s/200", NULL, SEV_NONE, "{}", sinks, 1, 200), 0);
+    assert_int_equal(store_newest_with_prefix(st, "heartbeat/o_s/"), 200);
+    /* "_" is no wildcard: the other sink's heartbeat stays */
+    assert_int_equal(store_forget_prefix(st, "heartbeat/o_s/", "heartbeat/o_s/200"), 1);
+    assert_int_equal(store_alert_exists(st, "heartbeat/o_s/100"), 0);
+    assert_int_equal(store_alert_exists(st, "heartbeat/oXs/150"), 1);
+    assert_int_equal(store_stats(st, &stats), 0);
+    assert_int_equal(stats.alerts, 3);
+    assert_int_equal(stats.pending, 3);
+    assert_int_equal(store_count_alerts_since(st, 150, SEV_LOW), 1);
+    assert_int_equal(store_count_alerts_since(st, 161, SEV_LOW), 0);
+
+    assert_int_equal(store_feed_first_attempt(st, "wire", 1000), 1000);
+    assert_int_equal(store_feed_first_attempt(st, "wire", 2000), 1000);
+    assert_int_equal(store_feed_first_attempt(st, "dawn", 3000), 3000);
+    assert_int_equal(store_feed_first_attempt_forget(st, "wire"), 0);
+    assert_int_equal(store_feed_first_attempt(st, "wire", 4000), 4000);
+    store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +237,8 @@ int main(void)
         cmocka_unit_test(test_schedule),
         cmocka_unit_test(test_alert_object),
         cmocka_unit_test(test_outbox_attempts_dead_letters_redeliver),
+        cmocka_unit_test(test_digest_rows),
+        cmocka_unit_test(test_heartbeat_rows_and_first_attempt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,12 +106,21 @@ static void test_empty(void **state)
     assert_int_equal(t.injured, -1);
 }
 
+/* bsearch() over an unsorted table misses words without any error: a cue
+ * or number word added out of order would simply never be recognised. */
+static void test_tables_sorted(void **state)
+{
+    (void)state;
+    assert_true(extract_tables_sorted());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tolls),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_tables_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,6 +65,31 @@ static void test_html_length_respected(void **state)
     free(got);
 }
 
+/* Like a C string, the text ends at a NUL, wherever it is (inside a CDATA
+ * section or a tag too): nothing after it is read. */
+static void test_html_nul_ends_text(void **state)
+{
+    (void)state;
+    static const char s[] = "a<![CDATA[b\0\xff]]>c<p title='\0'>d";
+    char *got = html_to_text(s, sizeof s - 1);
+    assert_string_equal(got, "ab");
+    free(got);
+}
+
+/* Tag soup the tokenizer meets: quotes holding '>', unclosed quotes and
+ * comments, a lone '<', script without its end, numeric references to
+ * windows-1252 code points and to nothing. */
+static void test_html_tag_soup(void **state)
+{
+    (void)state;
+    expect_text("<a title=\"x>y\">link</a> 1 < 2 <3", "link 1 < 2 <3");
+    expect_text("<img alt='unclosed>text", "text");   /* an unclosed quote ends at the first '>' */
+    expect_text("before<!-- never closed", "before");
+    expect_text("a<script>var x = '</p>'; b", "a");
+    expect_text("it&#146;s &#0; &#xD800; &unknown; &amp", "it\xE2\x80\x99s &#0; &#xD800; &unknown; &");
+    expect_text("<P>Upper<BR>case</P><SCRIPT>x</SCRIPT>", "Upper case");
+}
+
 static void test_collapse_space(void **state)
 {
     (void)state;
@@ -88,6 +113,8 @@ int main(void)
         cmocka_unit_test(test_html_plain_text_untouched),
         cmocka_unit_test(test_html_broken_markup),
         cmocka_unit_test(test_html_length_respected),
+        cmocka_unit_test(test_html_nul_ends_text),
+        cmocka_unit_test(test_html_tag_soup),
         cmocka_unit_test(test_collapse_space),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

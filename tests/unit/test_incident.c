@@ -244,6 +244,142 @@ static void test_same_article_claims_and_severity(void **state)
     incident_book_free(b);
 }
 
+/* Attack types and cities (tags the matcher earns from the text): a
+ * shooting and a bombing are two incidents, unless the second comes
+ * within INCIDENT_TYPE_SLACK of the first in a city they share (one
+ * complex attack); two cities of one province are two incidents. */
+static void test_types_and_cities(void **state)
+{
+    (void)state;
+    struct incident_book *b = incident_book_new(&params);
+    struct rep blast = attack("a", "Blast near Chinese convoy in Karachi", T0, "Sindh", -1, 2);
+    tag(&blast, "type:bombing");
+    tag(&blast, "place:karachi");
+    struct rep gunmen = attack("b", "Gunmen fire on Chinese convoy after Karachi blast", T0 + 2 * HOUR,
+                               "Sindh", -1, 2);
+    tag(&gunmen, "type:shooting");
+    tag(&gunmen, "place:karachi");
+    struct rep hyd = attack("c", "Gunmen fire on Chinese engineers in Hyderabad", T0 + 3 * HOUR, "Sindh",
+                            -1, 2);
+    tag(&hyd, "type:shooting");
+    tag(&hyd, "place:hyderabad");
+    struct rep hyd2 = attack("d", "Hyderabad: grenade thrown at Chinese engineers' car", T0 + 4 * HOUR,
+                             "Sindh", -1, 2);
+    tag(&hyd2, "type:bombing");
+    tag(&hyd2, "place:hyderabad");
+    struct rep *all[] = { &blast, &gunmen, &hyd, &hyd2 };
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        judge(b, "wire", all[i], all[i]->item.published);
+    assert_verdict(&blast.v, VERDICT_NEW, 1);
+    assert_verdict(&gunmen.v, VERDICT_DUPLICATE, 1);
+    assert_string_equal(gunmen.v.incident, blast.v.incident);
+    assert_verdict(&hyd.v, VERDICT_NEW, 1);
+    assert_string_not_equal(hyd.v.incident, blast.v.incident);
+    assert_verdict(&hyd2.v, VERDICT_DUPLICATE, 1);
+    assert_string_equal(hyd2.v.incident, hyd.v.incident);
+    incident_book_free(b);
+
+    /* hours later, or without a shared city, another type is another attack */
+    struct rep later = gunmen, nowhere = gunmen;
+    later.item.published = T0 + 30 * HOUR;
+    nowhere.m.n_tags = 3;   /* cpec, attack, type:shooting: no city */
+    struct rep *apart[] = { &later, &nowhere };
+    for (size_t i = 0; i < sizeof apart / sizeof *apart; i++) {
+        b = incident_book_new(&params);
+        struct rep first = blast;
+        judge(b, "wire", &first, T0);
+        judge(b, "wire", apart[i], apart[i]->item.published);
+        assert_verdict(&apart[i]->v, VERDICT_NEW, 1);
+        assert_string_not_equal(apart[i]->v.incident, first.v.incident);
+        assert_int_equal(incident_book_size(b), 2);
+        incident_book_free(b);
+    }
+}
+
+/* A claim is a new fact once: the first claim raises an update naming the
+ * claimant, later claims (by the same group or another) are silent; a
+ * claim in the first report is part of the first alert. */
+static void test_claims_once(void **state)
+{
+    (void)state;
+    struct incident_book *b = incident_book_new(&params);
+    struct rep a = attack("a", "Suicide bomber hits Chinese teachers' van in Karachi", T0, "Sindh", 4, -1);
+    struct rep c1 = attack("c1", "BLA claims Karachi van bombing", T0 + 6 * HOUR, "Sindh", 4, -1);
+    tag(&c1, "group:BLA");
+    tag(&c1, "claimed");
+    struct rep c2 = attack("c2", "Majeed Brigade says it carried out Karachi attack", T0 + 8 * HOUR, "Sindh",
+                           4, -1);
+    tag(&c2, "claimed");
+    tag(&c2, "group:BLA");
+    struct rep c3 = attack("c3", "TTP also claims the Karachi attack", T0 + 9 * HOUR, "Sindh", 4, -1);
+    tag(&c3, "group:TTP");
+    tag(&c3, "claimed");
+    struct rep named = attack("n", "BLA named in Karachi van bombing probe", T0 + 10 * HOUR, "Sindh", 4, -1);
+    tag(&named, "group:BLA");
+    struct rep *all[] = { &a, &named, &c1, &c2, &c3 };
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        judge(b, "wire", all[i], all[i]->item.published);
+    assert_verdict(&named.v, VERDICT_DUPLICATE, 1);   /* a group named is no claim */
+    assert_verdict(&c1.v, VERDICT_UPDATE, 2);
+    assert_int_equal(c1.v.n_changes, 1);
+    char text[64];
+    incident_change_text(&c1.v.changes[0], text, sizeof text);
+    assert_string_equal(text, "claimed by BLA");
+    assert_verdict(&c2.v, VERDICT_DUPLICATE, 2);
+    assert_verdict(&c3.v, VERDICT_DUPLICATE, 2);
+    assert_string_equal(incident_book_get(b, a.v.incident)->claimed, "BLA");
+    incident_book_free(b);
+
+    b = incident_book_new(&params);
+    struct rep claimed_first = c1, later_claim = c2;
+    claimed_first.item.published = T0;
+    judge(b, "wire", &claimed_first, T0);
+    judge(b, "wire", &later_claim, later_claim.item.published);
+    assert_verdict(&claimed_first.v, VERDICT_NEW, 1);
+    assert_verdict(&later_claim.v, VERDICT_DUPLICATE, 1);
+    incident_book_free(b);
+}
+
+/* "Death toll rises to 84" four days on joins the attack it revises (past
+ * the window, like a follow-up); the same report without the tag is taken
+ * for a new attack. */
+static void test_toll_update_joins_late(void **state)
+{
+    (void)state;
+    struct incident_book *b = incident_book_new(&params);
+    struct rep a = report("a", NULL, "Suicide blast in Peshawar police mosque", T0, SEV_MEDIUM,
+                          "Khyber Pakhtunkhwa", 30, -1);
+    tag(&a, "corridor");
+    tag(&a, "attack");
+    tag(&a, "type:bombing");
+    tag(&a, "place:peshawar");
+    struct rep toll = a, plain = a;
+    toll.item.id = "toll";
+    toll.item.title = "Peshawar mosque bombing toll rises to 84";
+    toll.item.published = T0 + 4 * DAY;
+    toll.m.killed = 84;
+    tag(&toll, "toll-update");
+    plain.item.id = "plain";
+    plain.item.title = "Suicide blast in Peshawar mosque kills 84";
+    plain.item.published = T0 + 4 * DAY + HOUR;
+    plain.m.killed = 84;
+    judge(b, "wire", &a, T0);
+    judge(b, "wire", &toll, toll.item.published);
+    assert_verdict(&toll.v, VERDICT_UPDATE, 2);
+    assert_string_equal(toll.v.incident, a.v.incident);
+    char text[64];
+    incident_change_text(&toll.v.changes[0], text, sizeof text);
+    assert_string_equal(text, "killed 30 → 84");
+    incident_book_free(b);
+
+    b = incident_book_new(&params);
+    judge(b, "wire", &a, T0);
+    judge(b, "wire", &plain, plain.item.published);
+    assert_verdict(&plain.v, VERDICT_NEW, 1);
+    assert_string_not_equal(plain.v.incident, a.v.incident);
+    incident_book_free(b);
+}
+
 static void test_prune_by_last_seen(void **state)
 {
     (void)state;
@@ -318,6 +454,9 @@ int main(void)
         cmocka_unit_test(test_what_keeps_incidents_apart),
         cmocka_unit_test(test_followups_and_policy),
         cmocka_unit_test(test_same_article_claims_and_severity),
+        cmocka_unit_test(test_types_and_cities),
+        cmocka_unit_test(test_claims_once),
+        cmocka_unit_test(test_toll_update_joins_late),
         cmocka_unit_test(test_prune_by_last_seen),
         cmocka_unit_test(test_book_survives_the_database),
     };

@@ -1,11 +1,14 @@
 /* test_normalize.c — norm_text(): folding, Urdu variants, CJK, bad bytes. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
 
 #include "normalize.h"
 
@@ -86,6 +89,51 @@ static void test_invalid_utf8(void **state)
     expect_norm("\xc0\xaf" "x", "x");
 }
 
+/* The short cut reads some punctuation outside ASCII as a separator. For
+ * every code point of the BMP: it separates two words exactly when utf8proc
+ * maps it, alone, to non-word characters (dropped marks aside), so no entry of the short cut's table can be wrong. */
+static bool separates(utf8proc_int32_t cp)
+{
+    utf8proc_uint8_t in[8], *out = NULL;
+    utf8proc_ssize_t n = utf8proc_encode_char(cp, in);
+    in[n] = 0;
+    utf8proc_ssize_t r = utf8proc_map(in, 0, &out, UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                                       UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
+    bool other = false, word = false;
+    for (utf8proc_ssize_t i = 0; i < r;) {
+        utf8proc_int32_t c;
+        i += utf8proc_iterate(out + i, r - i, &c);
+        utf8proc_category_t k = utf8proc_category(c);
+        if ((c >= 0x064B && c <= 0x065F) || c == 0x0670 || c == 0x0640)
+            continue;   /* dropped marks leave nothing */
+        if (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_NO)
+            word = true;
+        else
+            other = true;
+    }
+    free(out);
+    return other && !word;
+}
+
+static void test_punctuation_short_cut(void **state)
+{
+    (void)state;
+    for (utf8proc_int32_t cp = 0x80; cp <= 0xFFFF; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        char in[16];
+        utf8proc_uint8_t u[8];
+        u[utf8proc_encode_char(cp, u)] = 0;
+        snprintf(in, sizeof in, "ab%scd", (const char *)u);
+        char *got = norm_text(in);
+        if ((strcmp(got, "ab cd") == 0) != separates(cp))
+            fail_msg("U+%04X: \"%s\"", (unsigned)cp, got);
+        free(got);
+    }
+    expect_norm("‘Gwadar’ — CPEC… “attack” now",
+                "gwadar cpec attack now");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -93,6 +141,7 @@ int main(void)
         cmocka_unit_test(test_fullwidth_and_chinese),
         cmocka_unit_test(test_urdu_variants),
         cmocka_unit_test(test_ascii_short_cut),
+        cmocka_unit_test(test_punctuation_short_cut),
         cmocka_unit_test(test_invalid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

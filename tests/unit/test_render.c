@@ -192,6 +192,130 @@ static void test_cut(void **state)
     free(c);
 }
 
+/* A digest of n low alerts; long ones have 300-unit titles. */
+static json_t *digest_of(size_t n, bool long_titles)
+{
+    json_t *alerts = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char title[400], link[64];
+        if (long_titles) {
+            memset(title, 'T', 300);
+            snprintf(title + 300, 40, " %zu", i);
+        } else
+            snprintf(title, sizeof title, "Policy %zu & <more>", i + 1);
+        snprintf(link, sizeof link, "https://wire.example/p%zu?a=1&b=2", i + 1);
+        json_array_append_new(alerts, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind",
+                                                i == 1 ? "update" : "new", "severity", "low",
+                                                "title", title, "link", link, "feed", "wire",
+                                                "province", i == 0 ? "Sindh" : ""));
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "schema", "cpecwatch.alert/1", "id", "digest/3-9/2",
+                     "kind", "digest", "severity", "low", "alerts", alerts);
+}
+
+static void test_digest_whole_messages(void **state)
+{
+    (void)state;
+    json_t *d = digest_of(2, false);
+    struct render_target to = { .chat_id = "42", .topic = "cpec" };
+    json_t *g = rendered(SINK_GOOGLECHAT, d);
+    assert_string_equal(get_s(g, "text"),
+        "*cpecwatch digest: 2 low alerts*\n"
+        "\xe2\x80\xa2 Policy 1 & <more> \xe2\x80\x94 Sindh\n  https://wire.example/p1?a=1&b=2\n"
+        "\xe2\x80\xa2 Policy 2 & <more> (update)\n  https://wire.example/p2?a=1&b=2");
+    json_decref(g);
+    json_t *sl = rendered(SINK_SLACK, d);
+    char *text = json_dumps(sl, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(text,
+        "{\"blocks\":[{\"text\":{\"text\":\"cpecwatch digest: 2 low alerts\",\"type\":\"plain_text\"},"
+        "\"type\":\"header\"},{\"text\":{\"text\":\"\xe2\x80\xa2 <https://wire.example/p1?a=1&amp;b=2|"
+        "Policy 1 &amp; &lt;more&gt;> \xe2\x80\x94 Sindh\\n\xe2\x80\xa2 <https://wire.example/p2?a=1&amp;b=2|"
+        "Policy 2 &amp; &lt;more&gt;> (update)\",\"type\":\"mrkdwn\"},\"type\":\"section\"}],"
+        "\"text\":\"cpecwatch digest: 2 low alerts\"}");
+    free(text);
+    json_decref(sl);
+    char *body = render_message(SINK_TELEGRAM, d, &to);
+    json_t *t = json_loads(body, 0, NULL);
+    assert_string_equal(get_s(t, "text"),
+        "<b>cpecwatch digest: 2 low alerts</b>\n"
+        "\xe2\x80\xa2 <a href=\"https://wire.example/p1?a=1&amp;b=2\">Policy 1 &amp; &lt;more&gt;</a>"
+        " \xe2\x80\x94 Sindh\n"
+        "\xe2\x80\xa2 <a href=\"https://wire.example/p2?a=1&amp;b=2\">Policy 2 &amp; &lt;more&gt;</a> (update)");
+    assert_string_equal(get_s(t, "chat_id"), "42");
+    json_decref(t);
+    free(body);
+    body = render_message(SINK_NTFY, d, &to);
+    t = json_loads(body, 0, NULL);
+    assert_string_equal(get_s(t, "topic"), "cpec");
+    assert_string_equal(get_s(t, "title"), "cpecwatch digest: 2 low alerts");
+    assert_int_equal(json_integer_value(json_object_get(t, "priority")), 2);
+    json_decref(t);
+    free(body);
+    json_decref(d);
+}
+
+/* Fifty alerts with long titles: every service gets whole lines up to its
+ * limit and a count of the rest. */
+static void test_digest_cut_at_limits(void **state)
+{
+    (void)state;
+    json_t *d = digest_of(50, true);
+    const char *more = "\n\xe2\x80\xa6 and ";
+    json_t *sl = rendered(SINK_SLACK, d);
+    const char *list = get_s(json_object_get(json_array_get(json_object_get(sl, "blocks"), 1), "text"), "text");
+    assert_true(render_units(list) <= 3000);
+    assert_non_null(strstr(list, more));
+    /* 3000 units: 9 lines of 2 + 201 + 2 + ~40 units, then the trailer */
+    assert_string_equal(strstr(list, more), "\n\xe2\x80\xa6 and 38 more");
+    json_decref(sl);
+    json_t *di = rendered(SINK_DISCORD, d), *e = json_array_get(json_object_get(di, "embeds"), 0);
+    assert_true(render_units(get_s(e, "description")) <= 4096);
+    assert_non_null(strstr(get_s(e, "description"), more));
+    json_decref(di);
+    json_t *g = rendered(SINK_GOOGLECHAT, d);
+    assert_true(render_units(get_s(g, "text")) <= 4096);
+    assert_non_null(strstr(get_s(g, "text"), more));
+    json_decref(g);
+    json_t *t = rendered(SINK_TELEGRAM, d);
+    assert_true(render_units(get_s(t, "text")) <= 4096);
+    json_decref(t);
+    json_t *n = rendered(SINK_NTFY, d);
+    assert_true(strlen(get_s(n, "message")) <= 4096);
+    assert_non_null(strstr(get_s(n, "message"), more));
+    json_decref(n);
+    json_t *m = rendered(SINK_MSTEAMS, d);
+    json_t *body = json_object_get(json_object_get(json_array_get(json_object_get(m, "attachments"), 0),
+                                                   "content"), "body");
+    assert_string_equal(get_s(json_array_get(body, 0), "text"), "cpecwatch digest: 50 low alerts");
+    assert_true(render_units(get_s(json_array_get(body, 1), "text")) <= 2000);
+    json_decref(m);
+    json_t *mm = rendered(SINK_MATTERMOST, d);
+    assert_true(render_units(get_s(mm, "text")) <= 4000);
+    json_decref(mm);
+    json_decref(d);
+}
+
+static void test_heartbeat_messages(void **state)
+{
+    (void)state;
+    json_t *h = json_pack("{s:s, s:s, s:s, s:s}", "schema", "cpecwatch.alert/1", "id", "heartbeat/ops/1700000000",
+                          "kind", "heartbeat", "title", "cpecwatch alive: 3 feeds, 1 failing, 0 alerts in the last 24 h");
+    json_t *g = rendered(SINK_GOOGLECHAT, h);
+    char *text = json_dumps(g, JSON_COMPACT);
+    assert_string_equal(text, "{\"text\":\"cpecwatch alive: 3 feeds, 1 failing, 0 alerts in the last 24 h\"}");
+    free(text);
+    json_decref(g);
+    json_t *n = rendered(SINK_NTFY, h);
+    assert_int_equal(json_integer_value(json_object_get(n, "priority")), 1);
+    assert_string_equal(get_s(n, "message"), "cpecwatch alive: 3 feeds, 1 failing, 0 alerts in the last 24 h");
+    json_decref(n);
+    json_t *d = rendered(SINK_DISCORD, h), *e = json_array_get(json_object_get(d, "embeds"), 0);
+    assert_string_equal(get_s(e, "title"), "cpecwatch alive");
+    assert_string_equal(get_s(e, "description"), "cpecwatch alive: 3 feeds, 1 failing, 0 alerts in the last 24 h");
+    json_decref(d);
+    json_decref(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +324,9 @@ int main(void)
         cmocka_unit_test(test_limits_slack_discord),
         cmocka_unit_test(test_limits_others),
         cmocka_unit_test(test_cut),
+        cmocka_unit_test(test_digest_whole_messages),
+        cmocka_unit_test(test_digest_cut_at_limits),
+        cmocka_unit_test(test_heartbeat_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -229,6 +229,199 @@ static void test_regex_limits(void **state)
     unload(l);
 }
 
+/* Tags of the last match, joined by spaces ("" when none). */
+static const char *tags_of(const struct match_result *m)
+{
+    static char buf[1024];
+    buf[0] = '\0';
+    for (size_t i = 0; i < m->n_tags; i++) {
+        if (i)
+            strcat(buf, " ");
+        strcat(buf, m->tags[i]);
+    }
+    return buf;
+}
+
+static const char *tagged(const struct ruleset *rs, const char *title, const char *summary,
+                          struct match_result *m)
+{
+    ruleset_match(rs, title, summary, m);
+    return tags_of(m);
+}
+
+static const char tags_conf[] =
+    "groups = { attack = [ \"attack*\", \"袭击\" ]; };\n"
+    "rules = ( { name = \"a\"; all = [ \"attack\" ]; severity = \"medium\";\n"
+    "            tags = [ \"attack\", \"type:bombing\" ]; } );\n"
+    "gazetteer = (\n"
+    "  { province = \"Sindh\"; places = [ \"sindh\", \"karachi=karachi\", \"clifton=karachi\",\n"
+    "                                   \"hyderabad=hyderabad\", \"卡拉奇=karachi\" ]; },\n"
+    "  { province = \"Khyber Pakhtunkhwa\";\n"
+    "    places = [ \"khyber pakhtunkhwa\", \"khyber=khyber\", \"/\\\\bd i khan\\\\b/=dera-ismail-khan\" ]; }\n"
+    ");\n"
+    "tags = (\n"
+    "  { tag = \"type:shooting\"; any = [ \"gunmen\", \"shoot*\", \"枪击\" ]; },\n"
+    "  { tag = \"claimed\"; any = [ \"/claim(s|ed) responsibility/\" ]; },\n"
+    "  { tag = \"type:bombing\"; any = [ \"blast\" ]; },\n"
+    "  { tag = \"type:grenade\"; any = [ \"grenade\" ]; },\n"
+    "  { tag = \"type:grenade\"; any = [ \"hand bomb*\" ]; }\n"
+    ");\n";
+
+static void test_text_tags(void **state)
+{
+    (void)state;
+    struct loaded *l = load_text(tags_conf);
+    struct match_result m;
+    if (!l->rs)
+        fail_msg("%s", l->err);
+    /* four tags of tag entries (two entries give one) and four cities */
+    assert_int_equal(ruleset_n_tag_names(l->rs), 8);
+
+    /* the rule's tags, then earned ones by first mention (title first); a
+     * tag both a rule and the text give is listed once; regex terms too */
+    assert_string_equal(tagged(l->rs, "Gunmen attack bank in Karachi",
+                               "Police said a blast followed. The group claimed responsibility.", &m),
+                        "attack type:bombing type:shooting place:karachi claimed");
+    assert_int_equal(m.severity, SEV_MEDIUM);
+    /* two entries, one tag; two places, two cities */
+    assert_string_equal(tagged(l->rs, "Hand bombs hurled at Clifton office, then a grenade attack in Hyderabad",
+                               NULL, &m),
+                        "attack type:bombing type:grenade place:karachi place:hyderabad");
+    assert_string_equal(m.province, "Sindh");
+    /* only items a rule rates earn tags */
+    assert_string_equal(tagged(l->rs, "Clifton blast", "Gunmen fled. They claimed responsibility.", &m), "");
+    assert_int_equal(m.severity, SEV_NONE);
+    assert_string_equal(m.province, "Sindh");
+    /* a place inside a longer one is no mention of its own */
+    assert_string_equal(tagged(l->rs, "Police station in Khyber Pakhtunkhwa attacked", NULL, &m),
+                        "attack type:bombing");
+    assert_string_equal(m.province, "Khyber Pakhtunkhwa");
+    assert_string_equal(tagged(l->rs, "Checkpost attacked in Khyber district", NULL, &m),
+                        "attack type:bombing place:khyber");
+    /* Chinese substrings, a regex place with its city */
+    assert_string_equal(tagged(l->rs, NULL, "卡拉奇发生枪击袭击", &m), "attack type:bombing place:karachi type:shooting");
+    assert_string_equal(tagged(l->rs, "Shooting attack in D.I. Khan", NULL, &m),
+                        "attack type:bombing type:shooting place:dera-ismail-khan");
+    assert_string_equal(m.province, "Khyber Pakhtunkhwa");
+    unload(l);
+}
+
+/* More earned tags than MATCH_MAX_TAGS: the first mentioned are kept. */
+static void test_text_tags_cap(void **state)
+{
+    (void)state;
+    char conf[8192], text[512];
+    int n = snprintf(conf, sizeof conf,
+                     "groups = { g = [ \"x\" ]; };\n"
+                     "rules = ( { name = \"r\"; all = [ \"g\" ]; severity = \"low\"; } );\n"
+                     "tags = (\n");
+    text[0] = '\0';
+    for (int i = 0; i < 40; i++) {
+        n += snprintf(conf + n, sizeof conf - (size_t)n, "  { tag = \"t%02d\"; any = [ \"w%02d\" ]; }%s\n",
+                      i, i, i < 39 ? "," : "");
+        char w[8];
+        snprintf(w, sizeof w, "w%02d ", 39 - i);
+        strcat(text, w);
+    }
+    snprintf(conf + n, sizeof conf - (size_t)n, ");\n");
+    strcat(text, "x");   /* the rule, so that the item earns tags */
+    struct loaded *l = load_text(conf);
+    if (!l->rs)
+        fail_msg("%s", l->err);
+    struct match_result m;
+    ruleset_match(l->rs, text, NULL, &m);
+    assert_int_equal(m.n_tags, MATCH_MAX_TAGS);
+    for (size_t i = 0; i < MATCH_MAX_TAGS; i++) {
+        char want[8];
+        snprintf(want, sizeof want, "t%02zu", 39 - i);
+        assert_string_equal(m.tags[i], want);
+    }
+    unload(l);
+}
+
+struct tag_case {
+    const char *title;
+    const char *summary;
+    const char *tags;
+};
+
+/* The shipped ruleset's attack types, claimants and claims, written for
+ * this test. */
+static const struct tag_case shipped_tags[] = {
+    {"BLA claims bombing of Chinese engineers' van in Karachi", NULL,
+     "cpec attack group:BLA claimed type:bombing place:karachi"},
+    {"Officials reject BLA claims of casualties in attack on Chinese convoy in Gwadar", NULL,
+     "cpec attack group:BLA place:gwadar"},
+    {"Gunmen kidnap Chinese engineer in Quetta", "Police claimed it was a gang seeking ransom.",
+     "cpec attack type:shooting type:kidnapping place:quetta"},
+    {"کراچی: چینی انجینئرز پر خودکش حملہ، کالعدم بی ایل اے نے ذمہ داری قبول کر لی", NULL,
+     "cpec attack place:karachi type:suicide-bombing type:bombing group:BLA claimed"},
+    {"巴基斯坦塔利班宣称对白沙瓦中国公民遇袭事件负责", NULL,
+     "cpec attack group:TTP claimed place:peshawar"},
+    {"Quetta suicide blast death toll rises to 30", NULL,
+     "corridor attack place:quetta type:suicide-bombing type:bombing toll-update"},
+    {"Death toll from Peshawar mosque bombing rises to 84", NULL,
+     "corridor attack toll-update place:peshawar type:bombing"},
+};
+
+static void test_shipped_tags(void **state)
+{
+    (void)state;
+    char *path = repo_path("etc/rules.conf");
+    struct loaded *l = load_file(path);
+    if (!l->rs)
+        fail_msg("%s", l->err);
+    for (size_t i = 0; i < sizeof shipped_tags / sizeof shipped_tags[0]; i++) {
+        struct match_result m;
+        print_message("%s\n", shipped_tags[i].title);
+        assert_string_equal(tagged(l->rs, shipped_tags[i].title, shipped_tags[i].summary, &m),
+                            shipped_tags[i].tags);
+    }
+    unload(l);
+    free(path);
+}
+
+struct text_error_case {
+    const char *conf;
+    const char *message;
+};
+
+static const struct text_error_case text_errors[] = {
+    {"groups = { a = [ \"x\" ]; };\nrules = ( { name = \"r\"; all = [ \"a\" ]; severity = \"low\"; } );\n"
+     "tags = ( { tag = \"bad tag\"; any = [ \"x\" ]; } );\n",
+     "(config):3: bad tag 'bad tag' (1 to 64 of a-z A-Z 0-9 - _ . and at most one ':' inside)"},
+    {"groups = { a = [ \"x\" ]; };\nrules = ( { name = \"r\"; all = [ \"a\" ]; severity = \"low\"; } );\n"
+     "tags = ( { tag = \"type:x\";\n all = [ \"x\" ]; } );\n",
+     "(config):4: tag 'type:x': unknown key 'all'"},
+    {"groups = { a = [ \"x\" ]; };\nrules = ( { name = \"r\"; all = [ \"a\" ]; severity = \"low\"; } );\n"
+     "tags = ( { tag = \"type:x\"; } );\n",
+     "(config):3: tag 'type:x': missing 'any'"},
+    {"groups = { a = [ \"x\" ]; };\nrules = ( { name = \"r\"; all = [ \"a\" ]; severity = \"low\"; } );\n"
+     "tags = ( { tag = \"type:x\"; any = [ ]; } );\n",
+     "(config):3: tag 'type:x': is empty"},
+    {"groups = { a = [ \"x\" ]; };\nrules = ( { name = \"r\"; all = [ \"a\" ]; severity = \"low\"; } );\n"
+     "tags = { x = 1; };\n",
+     "(config):3: 'tags' must be a list: tags = ( { tag = ...; any = [...]; }, ... )"},
+    {"groups = { a = [ \"x\" ]; };\nrules = ( { name = \"r\"; all = [ \"a\" ]; severity = \"low\";\n"
+     " tags = [ \"has space\" ]; } );\n",
+     "(config):3: rule 'r': bad tag 'has space' (1 to 64 of a-z A-Z 0-9 - _ . and at most one ':' inside)"},
+    {"groups = { a = [ \"x\" ]; };\nrules = ( { name = \"r\"; all = [ \"a\" ]; severity = \"low\"; } );\n"
+     "gazetteer = ( { province = \"Sindh\"; places = [ \"karachi=Karachi City\" ]; } );\n",
+     "(config):3: gazetteer 'Sindh': \"karachi=Karachi City\": a place is \"name\" or \"name=city\" "
+     "(city: 1 to 48 of a-z 0-9 -)"},
+};
+
+static void test_tag_errors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof text_errors / sizeof text_errors[0]; i++) {
+        struct loaded *l = load_text(text_errors[i].conf);
+        assert_null(l->rs);
+        assert_string_equal(l->err, text_errors[i].message);
+        unload(l);
+    }
+}
+
 struct extraction_case {
     const char *title;
     const char *summary;
@@ -366,6 +559,10 @@ int main(void)
         cmocka_unit_test(test_terms),
         cmocka_unit_test(test_logic),
         cmocka_unit_test(test_regex_limits),
+        cmocka_unit_test(test_text_tags),
+        cmocka_unit_test(test_text_tags_cap),
+        cmocka_unit_test(test_shipped_tags),
+        cmocka_unit_test(test_tag_errors),
         cmocka_unit_test(test_shipped_ruleset),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_missing_parts),

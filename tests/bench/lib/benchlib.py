@@ -1,5 +1,5 @@
 """What the poll, idle and state benchmarks share: nginx on loopback with
-its own prefix, the webhook receiver of the integration tests, running a
+its own prefix, a fast webhook receiver (fastreceiver.py), running a
 command and reading its costs (wall time, user+system CPU and peak RSS from
 wait4() of the child), /proc readings of a running process, configuration
 writers, and the Markdown the sections are made of.
@@ -20,11 +20,12 @@ import time
 LIB = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(LIB)))
 RULES = os.path.join(ROOT, "etc", "rules.conf")
-sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+sys.path.insert(0, LIB)
 
-from receiver import Receiver  # noqa: E402  (after the path is set)
+from fastreceiver import FastReceiver as Receiver  # noqa: E402,F401  (after the path is set)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"   # /usr/sbin is not on every user's PATH
 
 
 def log(msg):
@@ -51,8 +52,8 @@ class Tmp:
     """A temporary directory the nginx workers (user nobody when run as
     root) can read; removed on exit."""
 
-    def __init__(self, tag):
-        self.path = tempfile.mkdtemp(prefix="cpecwatch-bench-%s-" % tag)
+    def __init__(self, tag, base=None):
+        self.path = tempfile.mkdtemp(prefix="cpecwatch-bench-%s-" % tag, dir=base)
         os.chmod(self.path, 0o755)
 
     def __enter__(self):
@@ -83,7 +84,7 @@ class Nginx:
                 f.write(template.replace("@PREFIX@", self.prefix).replace("@ROOT@", self.root)
                         .replace("@PORT@", str(self.port)))
             errlog = os.path.join(self.prefix, "startup.log")
-            self.proc = subprocess.Popen(["nginx", "-p", self.prefix, "-c", conf, "-e", errlog],
+            self.proc = subprocess.Popen([NGINX, "-p", self.prefix, "-c", conf, "-e", errlog],
                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL)
             if self._wait_listening():
