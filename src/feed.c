@@ -1,7 +1,11 @@
 /* feed.c — feed documents to items. XML formats stream through the
- * pre-pass (prepass.c) into libxml2's push parser, one piece at a time;
- * each item is read and freed as soon as it is complete, so memory follows
- * the largest item, not the document. JSON Feed goes through jansson. */
+ * pre-pass (prepass.c) into libxml2's push parser, one piece at a time.
+ * No tree is built: SAX events fill the fields of the item being read into
+ * buffers reused from item to item, and each item is handed over as soon
+ * as it ends, so memory follows the largest item, not the document. What
+ * is read is what the libxml2 tree of the same bytes would give, broken
+ * documents included (see "SAX events" below). JSON Feed goes through
+ * jansson. */
 #include "feed.h"
 
 #include <ctype.h>
@@ -117,6 +121,11 @@ static char *fix_text(char *s)
     size_t len = strlen(s);
     bool c1 = false, latin = true;
     for (size_t i = 0; i < len;) {
+        uint64_t x;
+        if (len - i >= 8 && (memcpy(&x, u + i, 8), !(x & 0x8080808080808080u))) {
+            i += 8;   /* eight ASCII bytes at once: most text is ASCII */
+            continue;
+        }
         if (u[i] < 0x80) {
             i++;
             continue;
@@ -308,17 +317,6 @@ static char *attr(const struct attrs *at, const char *name)
         if ((a[1] && !a[2]) || strcasecmp((const char *)a[0], name) != 0)
             continue;
         return attr_value(a[3], a[4]);
-    }
-    return NULL;
-}
-
-/* The first attribute with exactly this local name and namespace. */
-static char *attr_ns(const struct attrs *at, const char *name, const char *uri)
-{
-    for (int i = 0; i < at->n; i++) {
-        const xmlChar **a = at->a + 5 * i;
-        if (a[2] && !strcmp((const char *)a[0], name) && !strcmp((const char *)a[2], uri))
-            return attr_value(a[3], a[4]);
     }
     return NULL;
 }
@@ -581,6 +579,13 @@ struct item {
     char *guid_text, *guid_base;
 };
 
+/* A namespace declaration in scope. */
+struct xns {
+    size_t depth;
+    const char *prefix;         /* NULL: the default namespace */
+    const char *href;           /* libxml2's (dictionary) strings */
+};
+
 /* An xml:base attribute in scope. */
 struct xbase {
     size_t depth;
@@ -600,14 +605,18 @@ struct parse {
     bool eof;
     /* XML */
     xmlParserCtxtPtr ctxt;
+    xmlNode stand_in;           /* what this reader keeps on libxml2's node stack */
     char *doc_url;              /* the document URL as libxml2 keeps it */
     char not_feed[48];          /* the root's name when it is no feed */
-    size_t depth;               /* elements open */
+    size_t depth;               /* elements open: libxml2's node stack */
+    bool stray;                 /* inside a second top-level element: beside the root in a tree, never read */
     size_t channel_depth;       /* of the open RSS <channel>, or 0 */
     size_t text_run;            /* bytes of the text node being added to */
-    struct sbuf qname;
+    struct sbuf qname;          /* "prefix:name" of the element starting */
     struct xbase *bases;
     size_t n_bases, cap_bases;
+    struct xns *nss;
+    size_t n_nss, cap_nss;
     struct capture cap;
     struct item item;
 };
@@ -649,6 +658,60 @@ static int read_all(struct parse *p, char *err, size_t errlen)
             return errf(err, errlen, "document over the %u-byte limit", FEED_MAX_BYTES);
     }
     return 0;
+}
+
+/* ---- XML: namespaces as a tree has them ---- */
+
+static void ns_push(struct parse *p, int nb_ns, const xmlChar **ns)
+{
+    for (int i = 0; i < nb_ns; i++) {
+        const char *prefix = (const char *)ns[2 * i], *href = (const char *)ns[2 * i + 1];
+        if (prefix && !strcmp(prefix, "xml"))
+            continue;   /* libxml2 keeps no declaration of it */
+        if (p->n_nss == p->cap_nss) {
+            p->cap_nss = p->cap_nss ? 2 * p->cap_nss : 8;
+            p->nss = xreallocarray(p->nss, p->cap_nss, sizeof p->nss[0]);
+        }
+        p->nss[p->n_nss++] = (struct xns){.depth = p->depth, .prefix = prefix, .href = href};
+    }
+}
+
+static void ns_pop(struct parse *p)
+{
+    while (p->n_nss && p->nss[p->n_nss - 1].depth == p->depth)
+        p->n_nss--;
+}
+
+/* The namespace URI a tree gives prefix (NULL: the default one) in the
+ * open element, as xmlSearchNs finds it: in the declarations of the
+ * element and of its tree ancestors. After a start tag the parser could
+ * not finish, those are not all the parser's: a prefix the parser knows
+ * may have none here. NULL when none. */
+static const char *ns_lookup(const struct parse *p, const char *prefix)
+{
+    if (prefix && !strcmp(prefix, "xml"))
+        return (const char *)XML_XML_NAMESPACE;
+    for (size_t k = p->n_nss; k-- > 0;) {
+        const struct xns *d = &p->nss[k];
+        if (d->href && (prefix ? d->prefix && !strcmp(d->prefix, prefix) : !d->prefix))
+            return d->href;
+    }
+    return NULL;
+}
+
+/* The first attribute of the open element with exactly this local name
+ * and namespace; malloc'd, or NULL. */
+static char *attr_ns(const struct parse *p, const struct attrs *at, const char *name, const char *uri)
+{
+    for (int i = 0; i < at->n; i++) {
+        const xmlChar **a = at->a + 5 * i;
+        if (!a[1] || !a[2] || strcmp((const char *)a[0], name) != 0)
+            continue;
+        const char *href = ns_lookup(p, (const char *)a[1]);
+        if (href && !strcmp(href, uri))
+            return attr_value(a[3], a[4]);
+    }
+    return NULL;
 }
 
 /* ---- XML: base URIs ---- */
@@ -711,7 +774,7 @@ static char *resolve_link(const struct parse *p, size_t depth, const char *inner
 
 static void base_push(struct parse *p, const struct attrs *at)
 {
-    char *uri = attr_ns(at, "base", (const char *)XML_XML_NAMESPACE);
+    char *uri = attr_ns(p, at, "base", (const char *)XML_XML_NAMESPACE);
     if (!uri)
         return;
     if (p->n_bases == p->cap_bases) {
@@ -1035,7 +1098,7 @@ static void item_start(struct parse *p, const struct attrs *at)
         return;
     /* RSS 1.0 items name themselves with rdf:about; CDF items carry their
      * link and date as attributes. */
-    it->about = attr_ns(at, "about", "http://www.w3.org/1999/02/22-rdf-syntax-ns#");
+    it->about = attr_ns(p, at, "about", "http://www.w3.org/1999/02/22-rdf-syntax-ns#");
     it->href = attr(at, "href");
     it->lastmod = attr(at, "lastmod");
 }
@@ -1076,10 +1139,10 @@ static void item_end(struct parse *p)
 /* ---- XML: SAX events ---- */
 
 /* The root element decides the format. */
-static bool root_seen(struct parse *p, const char *name, const xmlChar *uri)
+static bool root_seen(struct parse *p, const char *name, const char *href)
 {
     p->have_root = true;
-    p->x.root_ns = uri ? xstrdup((const char *)uri) : NULL;
+    p->x.root_ns = href ? xstrdup(href) : NULL;
     if (!strcasecmp(name, "feed")) {
         p->x.fmt = FMT_ATOM;
     } else if (!strcasecmp(name, "rss") || !strcasecmp(name, "RDF")) {
@@ -1099,33 +1162,80 @@ static bool is_item(const struct parse *p, const struct elem *e)
     return is_elem(e, NS_CORE, p->x.fmt == FMT_ATOM ? "entry" : "item");
 }
 
+/* An element ends: the one on top of the node stack. pop: take it off
+ * libxml2's stack too (not when libxml2 took it off itself). */
+static void element_end(struct parse *p, bool pop)
+{
+    if (pop)
+        nodePop(p->ctxt);
+    p->text_run = 0;
+    if (p->stray) {
+        p->stray = p->depth > 1;
+    } else if (p->cap.rule && p->depth > p->cap.depth) {
+        field_child_end(p);
+    } else if (p->cap.rule) {
+        field_end(p);
+    } else if (p->depth == p->item.depth) {
+        item_end(p);
+    }
+    if (p->depth == p->channel_depth)
+        p->channel_depth = 0;
+    base_pop(p);
+    ns_pop(p);
+    p->depth--;
+}
+
+/* The events mirror the stack of open nodes that libxml2's tree builder
+ * keeps (ctxt->node: where text and children go): this reader pushes and
+ * pops it as the builder does, so the parser's own pop after a start tag
+ * it cannot finish ("Couldn't find end of Start Tag") moves what follows
+ * to the parent here as it does in a tree. Before each event, elements
+ * the parser took off are ended. */
+static void sync_nodes(struct parse *p)
+{
+    while (p->depth > (size_t)p->ctxt->nodeNr)
+        element_end(p, false);
+}
+
 static void sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri, int nb_ns,
                       const xmlChar **ns, int nb_attr, int nb_defaulted, const xmlChar **attrs)
 {
     struct parse *p = ctx;
     (void)nb_defaulted;   /* no DTD, so none */
-    if (p->depth > xmlParserMaxDepth) {   /* where libxml2's tree builder stops */
-        xmlStopParser(p->ctxt);
-        return;
-    }
+    sync_nodes(p);
+    if (nodePush(p->ctxt, &p->stand_in) < 0)
+        return;   /* past libxml2's depth limit: it has stopped the parse, as for a tree */
     p->depth++;
     p->text_run = 0;
+    if (p->depth == 1 && p->have_root)
+        p->stray = true;
+    if (p->stray)
+        return;
     const struct attrs at = {.a = attrs, .n = nb_attr};
-    p->qname.len = 0;
-    if (prefix)
-        sbuf_printf(&p->qname, "%s:", (const char *)prefix);
-    sbuf_puts(&p->qname, (const char *)local);
-    const char *name = prefix && !uri ? p->qname.data : (const char *)local;
+    ns_push(p, nb_ns, ns);
     base_push(p, &at);
+    /* As a tree names it: "prefix:name" when the parser knows no such
+     * prefix; with no namespace (and written without its prefix) when
+     * the tree knows none. */
+    const char *href = uri ? ns_lookup(p, (const char *)prefix) : NULL;
+    const char *name = (const char *)local, *written = name;
+    if (prefix) {
+        p->qname.len = 0;
+        sbuf_puts(&p->qname, (const char *)prefix);
+        sbuf_putc(&p->qname, ':');
+        sbuf_puts(&p->qname, (const char *)local);
+        name = uri ? name : p->qname.data;
+        written = uri && !href ? written : p->qname.data;
+    }
     if (p->depth == 1) {
-        if (!root_seen(p, name, uri))
+        if (!root_seen(p, name, href))
             xmlStopParser(p->ctxt);
         return;
     }
-    const struct elem e = {.name = name, .ns = uri_ns(&p->x, (const char *)uri)};
+    const struct elem e = {.name = name, .ns = uri_ns(&p->x, href)};
     size_t parent = p->depth - 1;
     if (p->cap.rule) {
-        field_child_start(p, &e, p->qname.data, nb_ns, ns, &at);
+        field_child_start(p, &e, written, nb_ns, ns, &at);
     } else if (p->item.depth && parent == p->item.depth) {
         bool guid = p->x.fmt == FMT_RSS && is_elem(&e, NS_CORE, "guid");
         field_start(p, &e, &at, p->item.val, p->item.best, false, guid);
@@ -1139,34 +1249,23 @@ static void sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix, co
     }
 }
 
-static void element_end(struct parse *p)
-{
-    p->text_run = 0;
-    if (p->cap.rule && p->depth > p->cap.depth)
-        field_child_end(p);
-    else if (p->cap.rule)
-        field_end(p);
-    else if (p->depth == p->item.depth)
-        item_end(p);
-    if (p->depth == p->channel_depth)
-        p->channel_depth = 0;
-    base_pop(p);
-    p->depth--;
-}
-
 static void sax_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
 {
+    struct parse *p = ctx;
     (void)local;
     (void)prefix;
     (void)uri;
-    element_end(ctx);
+    sync_nodes(p);
+    if (p->depth > 0)   /* the builder's pop of an empty stack does nothing */
+        element_end(p, true);
 }
 
 static void sax_text(void *ctx, const xmlChar *s, int len)
 {
     struct parse *p = ctx;
-    if (p->depth == 0)
-        return;   /* outside the root: not in a tree either */
+    sync_nodes(p);
+    if (p->depth == 0 || p->stray)
+        return;   /* outside the root: never read from a tree either */
     /* libxml2's tree builder stops the parse when one text node would grow
      * past XML_MAX_TEXT_LENGTH; so does this reader. */
     if (p->text_run > 0 && p->text_run + (size_t)len > XML_MAX_TEXT_LENGTH) {
@@ -1177,7 +1276,14 @@ static void sax_text(void *ctx, const xmlChar *s, int len)
     struct capture *c = &p->cap;
     if (!c->rule)
         return;
-    sbuf_append(&c->text, (const char *)s, (size_t)len);
+    struct sbuf *t = &c->text;
+    if (t->cap - t->len > (size_t)len) {   /* the common case, without a call */
+        memcpy(t->data + t->len, s, (size_t)len);
+        t->len += (size_t)len;
+        t->data[t->len] = '\0';
+    } else {
+        sbuf_append(t, (const char *)s, (size_t)len);
+    }
     if (c->markup_on) {
         markup_child(c);
         put_escaped(&c->markup, (const char *)s, (size_t)len, false);
@@ -1187,6 +1293,7 @@ static void sax_text(void *ctx, const xmlChar *s, int len)
 static void sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
 {
     struct parse *p = ctx;
+    sync_nodes(p);
     p->text_run = 0;
     struct capture *c = &p->cap;
     if (!c->rule || !wants_markup(c))
@@ -1199,12 +1306,29 @@ static void sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
 static void sax_comment(void *ctx, const xmlChar *value)
 {
     struct parse *p = ctx;
+    sync_nodes(p);
     p->text_run = 0;
     struct capture *c = &p->cap;
     if (c->rule && c->markup_on) {
         markup_child(c);
         sbuf_printf(&c->markup, "<!--%s-->", (const char *)value);
     }
+}
+
+/* After an encoding error libxml2 reads on as Latin-1 and hands a
+ * character reference above U+00FF over as a reference ("#821"), which a
+ * tree keeps as a node: no text, written out as "&#821;". */
+static void sax_reference(void *ctx, const xmlChar *name)
+{
+    struct parse *p = ctx;
+    sync_nodes(p);
+    p->text_run = 0;
+    struct capture *c = &p->cap;
+    if (!c->rule || !wants_markup(c))
+        return;
+    markup_on(c);
+    markup_child(c);
+    sbuf_printf(&c->markup, "&%s;", (const char *)name);
 }
 
 /* ---- XML documents, streamed ---- */
@@ -1252,6 +1376,7 @@ static int xml_open(struct parse *p, const char *enc, const char *base_url)
         .ignorableWhitespace = sax_text,
         .cdataBlock = sax_text,
         .processingInstruction = sax_pi,
+        .reference = sax_reference,
         .comment = sax_comment,
     };
     xmlSetGenericErrorFunc(NULL, xml_quiet);
@@ -1290,6 +1415,7 @@ static void xml_close(struct parse *p)
     while (p->n_bases)
         free(p->bases[--p->n_bases].uri);
     free(p->bases);
+    free(p->nss);
     sbuf_free(&p->qname);
     free(p->doc_url);
     free(p->x.root_ns);
@@ -1330,8 +1456,9 @@ static int parse_xml(struct parse *p, const char *content_type, const char *base
         errf(err, errlen, "not an XML document");
         goto out;
     }
+    sync_nodes(p);
     while (p->depth > 0)   /* a truncated document: what is open ends here */
-        element_end(p);
+        element_end(p, true);
     rc = 0;
 out:
     xml_close(p);

@@ -85,27 +85,35 @@ unsigned html_entity_code(const char *name)
     return e ? e->code : 0;
 }
 
-/* Elements whose edges separate words; sorted for bsearch. */
-static const char *const block_tags[] = {
-    "address", "article", "aside", "blockquote", "br", "caption", "dd", "div",
-    "dl", "dt", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
-    "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre",
-    "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-};
+enum tag_kind { TAG_BLOCK, TAG_SKIP };
 
-/* Elements whose content is not text for a reader; sorted. */
-static const char *const skip_tags[] = {
-    "head", "iframe", "noscript", "object", "script", "style", "template", "title",
+/* Elements whose edges separate words (block) and elements whose content
+ * is not text for a reader (skip); sorted by name for bsearch. */
+static const struct known_tag {
+    const char *name;
+    enum tag_kind kind;
+} known_tags[] = {
+    {"address", TAG_BLOCK}, {"article", TAG_BLOCK}, {"aside", TAG_BLOCK}, {"blockquote", TAG_BLOCK},
+    {"br", TAG_BLOCK}, {"caption", TAG_BLOCK}, {"dd", TAG_BLOCK}, {"div", TAG_BLOCK}, {"dl", TAG_BLOCK},
+    {"dt", TAG_BLOCK}, {"figcaption", TAG_BLOCK}, {"figure", TAG_BLOCK}, {"footer", TAG_BLOCK},
+    {"form", TAG_BLOCK}, {"h1", TAG_BLOCK}, {"h2", TAG_BLOCK}, {"h3", TAG_BLOCK}, {"h4", TAG_BLOCK},
+    {"h5", TAG_BLOCK}, {"h6", TAG_BLOCK}, {"head", TAG_SKIP}, {"header", TAG_BLOCK}, {"hr", TAG_BLOCK},
+    {"iframe", TAG_SKIP}, {"li", TAG_BLOCK}, {"main", TAG_BLOCK}, {"nav", TAG_BLOCK},
+    {"noscript", TAG_SKIP}, {"object", TAG_SKIP}, {"ol", TAG_BLOCK}, {"p", TAG_BLOCK}, {"pre", TAG_BLOCK},
+    {"script", TAG_SKIP}, {"section", TAG_BLOCK}, {"style", TAG_SKIP}, {"table", TAG_BLOCK},
+    {"tbody", TAG_BLOCK}, {"td", TAG_BLOCK}, {"template", TAG_SKIP}, {"tfoot", TAG_BLOCK},
+    {"th", TAG_BLOCK}, {"thead", TAG_BLOCK}, {"title", TAG_SKIP}, {"tr", TAG_BLOCK}, {"ul", TAG_BLOCK},
 };
 
 static int tag_cmp(const void *key, const void *elem)
 {
-    return strcasecmp(key, *(const char *const *)elem);
+    return strcmp(key, ((const struct known_tag *)elem)->name);
 }
 
-static bool tag_in(const char *name, const char *const *table, size_t n)
+/* name is lower case. */
+static const struct known_tag *tag_find(const char *name)
 {
-    return bsearch(name, table, n, sizeof table[0], tag_cmp) != NULL;
+    return bsearch(name, known_tags, sizeof known_tags / sizeof known_tags[0], sizeof known_tags[0], tag_cmp);
 }
 
 /* The text being written, white space collapsed as it goes: a run of white
@@ -120,6 +128,26 @@ static const bool space[256] = {
     [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, ['\f'] = true, ['\v'] = true,
 };
 
+/* One word (no white space in it) onto the text. The output never needs
+ * more room than the markup it comes from (html_to_text sizes it so), but
+ * the check stays cheap. */
+static void text_word(struct text *t, const char *s, size_t n)
+{
+    struct sbuf *o = &t->out;
+    if (o->len + n + 2 > o->cap) {
+        if (t->gap && o->len)
+            sbuf_putc(o, ' ');
+        sbuf_append(o, s, n);
+    } else {
+        if (t->gap && o->len)
+            o->data[o->len++] = ' ';
+        memcpy(o->data + o->len, s, n);
+        o->len += n;
+        o->data[o->len] = '\0';
+    }
+    t->gap = false;
+}
+
 static void text_put(struct text *t, const char *s, size_t n)
 {
     size_t i = 0;
@@ -127,12 +155,8 @@ static void text_put(struct text *t, const char *s, size_t n)
         size_t j = i;
         while (j < n && !space[(unsigned char)s[j]])
             j++;
-        if (j > i) {
-            if (t->gap && t->out.len)
-                sbuf_putc(&t->out, ' ');
-            t->gap = false;
-            sbuf_append(&t->out, s + i, j - i);
-        }
+        if (j > i)
+            text_word(t, s + i, j - i);
         while (j < n && space[(unsigned char)s[j]])
             t->gap = true, j++;
         i = j;
@@ -146,6 +170,12 @@ static void text_char(struct text *t, unsigned cp)
     utf8_put(&one, cp);
     text_put(t, buf, one.len);
 }
+
+/* Bytes that end a run of word bytes in markup: white space, '<', '&'. */
+static const bool word_end[256] = {
+    [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, ['\f'] = true, ['\v'] = true,
+    ['<'] = true, ['&'] = true,
+};
 
 /* Index of the first occurrence of lit (case-insensitive) at or after i, or len. */
 static size_t find_ci(const char *s, size_t len, size_t i, const char *lit)
@@ -228,20 +258,21 @@ static size_t markup(const char *s, size_t len, size_t i, struct text *out)
     char name[TAG_NAME_MAX + 1];
     size_t n = 0;
     while (k < len && (n ? isalnum((unsigned char)s[k]) : isalpha((unsigned char)s[k])) && n < TAG_NAME_MAX)
-        name[n++] = s[k++];
+        name[n++] = (char)tolower((unsigned char)s[k++]);
     name[n] = '\0';
     if (n == 0) {   /* "1 < 2", "<3": a tag name starts with a letter */
         text_put(out, "<", 1);
         return i + 1;
     }
     size_t end = tag_end(s, len, k);
-    if (!closing && tag_in(name, skip_tags, sizeof skip_tags / sizeof skip_tags[0]) && s[end - 2] != '/') {
+    const struct known_tag *known = tag_find(name);
+    if (!closing && known && known->kind == TAG_SKIP && s[end - 2] != '/') {
         char close[TAG_NAME_MAX + 3] = "</";
         strcat(close, name);
         size_t c = find_ci(s, len, end, close);
         return c < len ? tag_end(s, len, c + strlen(close)) : len;
     }
-    if (tag_in(name, block_tags, sizeof block_tags / sizeof block_tags[0]))
+    if (known && known->kind == TAG_BLOCK)
         out->gap = true;
     return end;
 }
@@ -278,14 +309,21 @@ char *html_to_text(const char *html, size_t len)
     t.out.data[0] = '\0';
     size_t i = 0;
     while (i < len) {
-        size_t run = i;
-        while (run < len && html[run] != '<' && html[run] != '&')
-            run++;
-        text_put(&t, html + i, run - i);
-        i = run;
-        if (i >= len)
-            break;
-        i = html[i] == '&' ? entity(html, len, i, &t) : markup(html, len, i, &t);
+        unsigned char c = (unsigned char)html[i];
+        if (c == '<') {
+            i = markup(html, len, i, &t);
+        } else if (c == '&') {
+            i = entity(html, len, i, &t);
+        } else if (space[c]) {
+            t.gap = true;
+            i++;
+        } else {
+            size_t j = i + 1;
+            while (j < len && !word_end[(unsigned char)html[j]])
+                j++;
+            text_word(&t, html + i, j - i);
+            i = j;
+        }
     }
     return sbuf_steal(&t.out);
 }

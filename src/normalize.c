@@ -19,6 +19,7 @@
  * as a separator, and none combines with an ASCII neighbour. */
 #include "normalize.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -189,12 +190,39 @@ static bool is_separator(utf8proc_int32_t cp)
     return false;
 }
 
+
+/* The end of the ASCII run from i, eight bytes at a time while none has
+ * its high bit set. */
+static size_t ascii_end(const char *s, size_t len, size_t i)
+{
+    for (uint64_t x; len - i >= 8; i += 8) {
+        memcpy(&x, s + i, 8);
+        if (x & 0x8080808080808080u)
+            break;
+    }
+    while (i < len && (unsigned char)s[i] < 0x80)
+        i++;
+    return i;
+}
+
+/* Pass 3 for ASCII: each letter or digit as it is written (letters in
+ * lower case), 0 for every other character (a separator). */
+static const unsigned char ascii_word[128] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6', ['7'] = '7',
+    ['8'] = '8', ['9'] = '9', ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f',
+    ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
+    ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u', ['V'] = 'v',
+    ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z', ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd',
+    ['e'] = 'e', ['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l',
+    ['m'] = 'm', ['n'] = 'n', ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
+    ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
+};
+
 static void put_ascii(struct folded *f, unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        c = (unsigned char)(c - 'A' + 'a');
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-        put_word_bytes(f, (const char *)&c, 1);
+    unsigned char w = ascii_word[c];
+    if (w)
+        put_word_bytes(f, (const char *)&w, 1);
     else
         put_separator(f);
 }
@@ -204,7 +232,10 @@ static void put_ascii(struct folded *f, unsigned char c)
  * stopped. */
 static size_t put_ascii_run(struct folded *f, const char *s, size_t len, size_t i)
 {
-    size_t need = f->out.len + (len - i) + 2;   /* a space, the bytes, the NUL */
+    size_t end = ascii_end(s, len, i);
+    if (end < len && end > i)
+        end--;   /* the character before non-ASCII goes with it */
+    size_t need = f->out.len + (end - i) + 2;   /* a space, the bytes, the NUL */
     if (f->out.cap < need) {
         f->out.data = xrealloc(f->out.data, need);
         f->out.cap = need;
@@ -212,18 +243,13 @@ static size_t put_ascii_run(struct folded *f, const char *s, size_t len, size_t 
     char *out = f->out.data;
     size_t o = f->out.len;
     bool pending = f->pending_space;
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80 || (unsigned char)s[i + 1] >= 0x80)   /* s[len] is the NUL */
-            break;
-        i++;
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c - 'A' + 'a');
-        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+    for (; i < end; i++) {
+        unsigned char w = ascii_word[(unsigned char)s[i]];
+        if (w) {
             if (pending)
                 out[o++] = ' ';
             pending = false;
-            out[o++] = (char)c;
+            out[o++] = (char)w;
         } else {
             pending = o > 0;
         }

@@ -4,6 +4,7 @@
 #include "html.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -108,6 +109,54 @@ static bool plain_byte(unsigned char c)
     return plain[c];
 }
 
+/* True when none of the 8 bytes at s needs a look: no byte at or above
+ * 0x80, none below 0x20, no '<' and no '&' (a word-at-a-time test: a
+ * byte is found by the borrow it makes). Tabs and newlines fail it and
+ * are then taken byte by byte. */
+static bool plain8(const char *s)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t x;
+    memcpy(&x, s, 8);
+    uint64_t lt = x ^ (ones * '<'), amp = x ^ (ones * '&');
+    uint64_t found = x | ((x - ones * 0x20) & ~x) | ((lt - ones) & ~lt) | ((amp - ones) & ~amp);
+    return (found & highs) == 0;
+}
+
+/* Append to the output; a short copy when there is room. */
+static void put(struct prepass *pp, const char *s, size_t n)
+{
+    struct sbuf *o = &pp->out;
+    if (o->cap - o->len > n) {
+        memcpy(o->data + o->len, s, n);
+        o->len += n;
+        o->data[o->len] = '\0';
+    } else {
+        sbuf_append(o, s, n);
+    }
+}
+
+/* The end of the run from i that is copied as it is: plain bytes, and the
+ * '<' of every tag (one that is no CDATA section, comment, processing
+ * instruction or DOCTYPE, which need a look: '!' or '?' follows). A '<'
+ * near the end of a piece is left to markup(), which waits for more: the
+ * pieces libxml2 gets stay the same, and its recovery from broken markup
+ * depends on where they are cut. */
+static size_t plain_run(const char *s, size_t len, size_t i, bool final)
+{
+    for (;;) {
+        while (len - i >= 8 && plain8(s + i))
+            i += 8;
+        while (i < len && plain_byte((unsigned char)s[i]))
+            i++;
+        if (len - i < 10 && !final)
+            return i;
+        if (i + 1 >= len || s[i] != '<' || s[i + 1] == '!' || s[i + 1] == '?')
+            return i;
+        i++;
+    }
+}
+
 /* A byte that is not ASCII at s[0]: a valid UTF-8 sequence is copied, an
  * invalid byte read as windows-1252. Returns bytes consumed, 0 when a
  * sequence is cut by the end of the data and more may come. */
@@ -118,12 +167,12 @@ static size_t put_high(struct prepass *pp, const char *s, size_t len, bool final
         size_t n = 1;
         while (n < len && u[n] >= 0x80)
             n++;
-        sbuf_append(&pp->out, s, n);
+        put(pp, s, n);
         return n;
     }
     size_t n = utf8_seq(u, len);
     if (n) {
-        sbuf_append(&pp->out, s, n);
+        put(pp, s, n);
         return n;
     }
     if (!final && utf8_prefix(u, len))
@@ -141,7 +190,7 @@ static void put_filtered(struct prepass *pp, const char *s, size_t len)
         size_t run = i;
         while (run < len && (plain_byte((unsigned char)s[run]) || s[run] == '<' || s[run] == '&'))
             run++;
-        sbuf_append(&pp->out, s + i, run - i);
+        put(pp, s + i, run - i);
         i = run;
         if (i < len)
             i += (unsigned char)s[i] >= 0x80 ? put_high(pp, s + i, len - i, true) : 1;
@@ -316,7 +365,7 @@ static size_t char_ref(struct prepass *pp, const char *s, size_t len, size_t i)
         return i;
     if (xml_char(cp)) {   /* XML wants a lowercase x */
         sbuf_puts(&pp->out, hex ? "&#x" : "&#");
-        sbuf_append(&pp->out, s + d0, k + 1 - d0);
+        put(pp, s + d0, k + 1 - d0);
     }
     return k + 1;
 }
@@ -325,6 +374,17 @@ static size_t char_ref(struct prepass *pp, const char *s, size_t len, size_t i)
  * index just past what was consumed, or i to wait for more bytes. */
 static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i, bool final)
 {
+    static const struct {
+        char ref[7], numeric[6];
+        size_t n;
+    } five[] = {{"&lt;", "&#60;", 4}, {"&gt;", "&#62;", 4}, {"&amp;", "&#38;", 5}, {"&quot;", "&#34;", 6},
+                {"&apos;", "&#39;", 6}};
+    for (size_t f = 0; f < sizeof five / sizeof five[0]; f++) {   /* the common case, in short */
+        if (len - i >= five[f].n && !memcmp(s + i, five[f].ref, five[f].n)) {
+            put(pp, five[f].numeric, 5);
+            return i + five[f].n;
+        }
+    }
     size_t k = i + 1;
     while (k < len && k - i <= PREPASS_MAX_ENTITY_NAME + 2 && (isalnum((unsigned char)s[k]) || strchr("#_-.", s[k])))
         k++;
@@ -345,7 +405,7 @@ static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i,
             const char *x = xml_entity(name);
             unsigned code;
             if (x)
-                sbuf_puts(&pp->out, x);
+                put(pp, x, strlen(x));
             else if ((d = dtd_lookup(pp, name)))
                 put_filtered(pp, d->value, strlen(d->value));
             else if ((code = html_entity_code(name)))
@@ -383,7 +443,7 @@ static size_t markup(struct prepass *pp, const char *s, size_t len, size_t i, bo
         if (end == len && !final)
             return i;
         end = end == len ? len : end + c;
-        sbuf_append(&pp->out, s + i, o);
+        put(pp, s + i, o);
         put_filtered(pp, s + i + o, end - i - o);
         return end;
     }
@@ -397,10 +457,8 @@ size_t prepass_step(struct prepass *pp, const char *s, size_t len, bool final)
 {
     size_t i = 0;
     while (i < len) {
-        size_t run = i;
-        while (run < len && plain_byte((unsigned char)s[run]))
-            run++;
-        sbuf_append(&pp->out, s + i, run - i);
+        size_t run = plain_run(s, len, i, final);
+        put(pp, s + i, run - i);
         i = run;
         if (i >= len)
             break;

@@ -35,6 +35,7 @@
 #define MAX_NEAR 200
 #define HIT_CAP 16            /* positions kept per group and field */
 #define PLACE_HIT_CAP 64      /* literal place mentions kept per field (the earliest) */
+#define EARNED_CAP 128        /* distinct tags one item earns, before the cut to MATCH_MAX_TAGS */
 #define REGEX_MATCH_LIMIT 100000
 #define REGEX_DEPTH_LIMIT 1000
 #define REGEX_PAD 64          /* zeroed bytes behind a regex subject, see pad_subject() */
@@ -769,6 +770,13 @@ static bool is_word_step(unsigned char c)
     return c == ' ' || (c >= 0xE3 && c <= 0xE9);
 }
 
+/* Tags an item's text earns: which, and the (field << 32 | byte) of the
+ * first mention of each. */
+struct earned_set {
+    struct earned { uint64_t key; size_t tag; } v[EARNED_CAP];
+    size_t n;
+};
+
 /* Per-field state of one scan. Hits arrive in nearly increasing order, so
  * the word index is kept by moving a cursor rather than counting from 0. */
 struct scan {
@@ -776,7 +784,7 @@ struct scan {
     const struct field *f;
     unsigned field;            /* FIELD_TITLE or FIELD_SUMMARY */
     struct hits *hs;           /* this field's column: hs[group * N_FIELDS] */
-    uint64_t *tag_first;       /* per tag name: (field << 32 | byte) of its first mention */
+    struct earned_set *earned; /* the tags the item's text earns */
     size_t cur_off;
     size_t cur_word;
     long place_off;            /* earliest place found, or -1 */
@@ -812,14 +820,22 @@ static void take_place(struct scan *sc, size_t place, size_t off)
 }
 
 /* The text earns tag name i (no tag when i < 0) at byte off of this field;
- * titles come before summaries, and the first mention counts. */
+ * titles come before summaries, and the first mention counts. A few tags
+ * per item: a short list, not a table over all tag names. */
 static void earn_tag(struct scan *sc, long i, size_t off)
 {
     if (i < 0)
         return;
+    struct earned_set *es = sc->earned;
     uint64_t key = (uint64_t)sc->field << 32 | (off > UINT32_MAX ? UINT32_MAX : off);
-    if (key < sc->tag_first[i])
-        sc->tag_first[i] = key;
+    for (size_t k = 0; k < es->n; k++)
+        if (es->v[k].tag == (size_t)i) {
+            if (key < es->v[k].key)
+                es->v[k].key = key;
+            return;
+        }
+    if (es->n < EARNED_CAP)
+        es->v[es->n++] = (struct earned){key, (size_t)i};
 }
 
 /* One automaton hit: apply the term's boundary rule, then record it. */
@@ -910,13 +926,13 @@ static void resolve_places(struct scan *sc)
     }
 }
 
-/* Scan one field: group hits into hs, the tags it earns into tag_first,
+/* Scan one field: group hits into hs, the tags it earns into earned,
  * and the field's first place. */
 static const char *scan_field(const struct ruleset *rs, const struct field *f, unsigned field,
-                              struct hits *hs, uint64_t *tag_first, pcre2_match_data *md,
+                              struct hits *hs, struct earned_set *earned, pcre2_match_data *md,
                               unsigned *regex_limited)
 {
-    struct scan sc = {.rs = rs, .f = f, .field = field, .hs = hs, .tag_first = tag_first,
+    struct scan sc = {.rs = rs, .f = f, .field = field, .hs = hs, .earned = earned,
                       .place_off = -1};
     ac_scan(rs->ac, f->text, f->len, on_literal, &sc);
     resolve_places(&sc);
@@ -997,22 +1013,22 @@ static void add_tags(const struct rule *ru, struct match_result *out)
 
 /* The tags the text earned, after the rules' tags, in the order of their
  * first mention; when there are more than fit, the latest mentioned go. */
-static void add_text_tags(const struct ruleset *rs, const uint64_t *first, struct match_result *out)
+static bool earned_before(const struct earned *a, const struct earned *b)
 {
-    struct earned { uint64_t key; size_t tag; } v[MATCH_MAX_TAGS];
-    size_t n = 0, room = MATCH_MAX_TAGS - out->n_tags;
-    for (size_t i = 0; i < rs->n_tag_names; i++) {
-        if (first[i] == UINT64_MAX)
-            continue;
-        size_t j = n < room ? n++ : room;   /* insertion sort, keeping room entries */
-        for (; j > 0 && v[j - 1].key > first[i]; j--)
-            if (j < room)
-                v[j] = v[j - 1];
-        if (j < room)
-            v[j] = (struct earned){first[i], i};
+    return a->key != b->key ? a->key < b->key : a->tag < b->tag;
+}
+
+static void add_text_tags(const struct ruleset *rs, struct earned_set *es, struct match_result *out)
+{
+    for (size_t i = 1; i < es->n; i++) {   /* insertion sort: a handful of tags */
+        struct earned e = es->v[i];
+        size_t j = i;
+        for (; j > 0 && earned_before(&e, &es->v[j - 1]); j--)
+            es->v[j] = es->v[j - 1];
+        es->v[j] = e;
     }
-    for (size_t i = 0; i < n; i++)
-        add_tag(out, rs->tag_names[v[i].tag]);
+    for (size_t i = 0; i < es->n; i++)
+        add_tag(out, rs->tag_names[es->v[i].tag]);
 }
 
 /* PCRE2's JIT reads the subject in whole 16-byte words, also past its
@@ -1029,7 +1045,7 @@ static char *pad_subject(char *text, size_t len)
 
 /* The tags the text earned, for an item a rule rated: the regexes of tag
  * entries run now (most items are rated none and never pay for them). */
-static void earn_text_tags(const struct ruleset *rs, struct field *fs, uint64_t *tag_first,
+static void earn_text_tags(const struct ruleset *rs, struct field *fs, struct earned_set *earned,
                            pcre2_match_data **md, bool padded, struct match_result *out)
 {
     if (rs->n_rx_tags > 0) {
@@ -1038,12 +1054,12 @@ static void earn_text_tags(const struct ruleset *rs, struct field *fs, uint64_t 
         for (unsigned f = 0; f < N_FIELDS; f++) {
             if (!padded)
                 fs[f].text = pad_subject(fs[f].text, fs[f].len);
-            struct scan sc = {.rs = rs, .f = &fs[f], .field = f, .tag_first = tag_first};
+            struct scan sc = {.rs = rs, .f = &fs[f], .field = f, .earned = earned};
             scan_tag_regexes(&sc, *md);
             out->regex_limited += sc.regex_limited;
         }
     }
-    add_text_tags(rs, tag_first, out);
+    add_text_tags(rs, earned, out);
 }
 
 void ruleset_match(const struct ruleset *rs, const char *title, const char *summary,
@@ -1060,8 +1076,8 @@ void ruleset_match(const struct ruleset *rs, const char *title, const char *summ
     if (rx && !(md = pcre2_match_data_create(1, NULL)))
         abort();   /* out of memory: the one fatal condition, as in xmalloc() */
     struct hits *hs = xcalloc(rs->n_groups * N_FIELDS + 1, sizeof *hs);
-    uint64_t *tag_first = xmalloc((rs->n_tag_names + 1) * sizeof *tag_first);
-    memset(tag_first, 0xff, (rs->n_tag_names + 1) * sizeof *tag_first);   /* UINT64_MAX: not earned */
+    struct earned_set earned;
+    earned.n = 0;   /* not the whole set: entries past n are never read */
     struct tolls tolls = {.killed = -1, .injured = -1};
     /* the province is that of the earliest place in the title, else the summary */
     const char *province[N_FIELDS];
@@ -1070,7 +1086,7 @@ void ruleset_match(const struct ruleset *rs, const char *title, const char *summ
         if (rx)
             fs[f].text = pad_subject(fs[f].text, fs[f].len);
         extract_merge(&tolls, extract_tolls(fs[f].text));
-        province[f] = scan_field(rs, &fs[f], f, &hs[f], tag_first, md, &out->regex_limited);
+        province[f] = scan_field(rs, &fs[f], f, &hs[f], &earned, md, &out->regex_limited);
     }
     out->killed = tolls.killed;
     out->injured = tolls.injured;
@@ -1088,9 +1104,8 @@ void ruleset_match(const struct ruleset *rs, const char *title, const char *summ
         add_tags(ru, out);
     }
     if (out->severity > SEV_NONE)
-        earn_text_tags(rs, fs, tag_first, &md, rx, out);
+        earn_text_tags(rs, fs, &earned, &md, rx, out);
     out->province = province[FIELD_TITLE] ? province[FIELD_TITLE] : province[FIELD_SUMMARY];
-    free(tag_first);
     free(hs);
     pcre2_match_data_free(md);
     for (int f = 0; f < N_FIELDS; f++)

@@ -274,7 +274,9 @@ class DiskFaults(_Base):
         d.wait_ready()
         self.fs.wait_for(2, "wire.xml", timeout=20)      # polled, stored, polled again
         filler = os.path.join(self.state, "filler")
-        with open(filler, "wb") as f:
+        # unbuffered: a buffered file would fail again at close, flushing
+        # what the full disk refused
+        with open(filler, "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)

@@ -611,6 +611,91 @@ static void test_stream_read_error(void **state)
     sbuf_free(&b);
 }
 
+/* The reader follows SAX events but gives what a libxml2 tree gives,
+ * including after errors. A start tag the parser cannot finish leaves an
+ * empty element; what follows belongs to its parent (here the channel,
+ * whose title it then sets), and its end tag closes the parent. */
+static void test_broken_start_tag_as_a_tree(void **state)
+{
+    (void)state;
+    struct feed_doc doc;
+    parse_str("<rss version=\"2.0\"><channel><title>Wire</title><item><title>A</title></item>"
+              "<item x=\"1\"<title>B</title><link>https://w.test/b</link></item>"
+              "<item><title>C</title></item></channel></rss>",
+              &doc);
+    assert_string_equal(doc.title, "B");
+    assert_int_equal(doc.n_items, 3);
+    assert_str_or_null(doc.items[0].title, "A");
+    assert_str_or_null(doc.items[1].title, NULL);
+    assert_str_or_null(doc.items[1].link, NULL);
+    assert_str_or_null(doc.items[2].title, "C");
+    feed_doc_free(&doc);
+}
+
+/* A namespace declared on such a broken element is not in scope for what
+ * follows it in a tree: "m:title" is then a plain <title>, which the HTML
+ * reader skips. */
+static void test_broken_start_tag_namespace(void **state)
+{
+    (void)state;
+    struct feed_doc doc;
+    parse_str("<rss version=\"2.0\"><channel><item><description>X<div xmlns:m=\"urn:m\"<m:title>hidden</m:title>"
+              "<m:p>shown</m:p></description></item></channel></rss>",
+              &doc);
+    assert_int_equal(doc.n_items, 1);
+    assert_str_or_null(doc.items[0].summary, "X shown");
+    feed_doc_free(&doc);
+}
+
+/* Markup inside a field reaches the HTML reader as libxml2 writes it out:
+ * a processing instruction (whose quote the reader honours), comments,
+ * empty elements, text escaped again. */
+static void test_markup_in_a_field(void **state)
+{
+    (void)state;
+    struct feed_doc doc;
+    parse_str("<rss version=\"2.0\"><channel><item><title>T</title><description>a<?pi it's > x?> <p>b</p>"
+              "<!-- c --><br/>d &amp;lt;</description></item></channel></rss>",
+              &doc);
+    assert_int_equal(doc.n_items, 1);
+    assert_str_or_null(doc.items[0].summary, "a x?> b d &lt;");
+    feed_doc_free(&doc);
+}
+
+/* Past libxml2's nesting limit (256) the parse stops, as a tree's does:
+ * the item open then is kept with what it had, nothing after it is read. */
+static void test_nesting_limit(void **state)
+{
+    (void)state;
+    struct sbuf b = {0};
+    sbuf_puts(&b, "<rss><channel><item><title>deep</title><description>");
+    for (int i = 0; i < 300; i++)
+        sbuf_puts(&b, "<a>");
+    sbuf_puts(&b, "x");
+    for (int i = 0; i < 300; i++)
+        sbuf_puts(&b, "</a>");
+    sbuf_puts(&b, "</description></item><item><title>after</title></item></channel></rss>");
+    struct feed_doc doc;
+    parse_ok(b.data, b.len, NULL, NULL, &doc);
+    assert_int_equal(doc.n_items, 1);
+    assert_str_or_null(doc.items[0].title, "deep");
+    assert_str_or_null(doc.items[0].summary, NULL);
+    feed_doc_free(&doc);
+    sbuf_free(&b);
+}
+
+/* After an encoding error libxml2 reads on as Latin-1: a reference above
+ * U+00FF then comes as a reference node, which only markup shows; one
+ * below comes as a raw Latin-1 byte, repaired. */
+static void test_reference_after_encoding_error(void **state)
+{
+    (void)state;
+    struct feed_doc doc;
+    parse_str("<?xml encoding=1?><rss><channel><title>a\xff <b>b</b> c&#8217;s &#233;</title></channel></rss>", &doc);
+    assert_string_equal(doc.title, "a\xEF\xBF\xBD b c\xE2\x80\x99s \xEF\xBF\xBD");
+    feed_doc_free(&doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +723,11 @@ int main(void)
         cmocka_unit_test(test_xml_base_layers),
         cmocka_unit_test(test_stream_content_type_charset),
         cmocka_unit_test(test_stream_read_error),
+        cmocka_unit_test(test_broken_start_tag_as_a_tree),
+        cmocka_unit_test(test_broken_start_tag_namespace),
+        cmocka_unit_test(test_markup_in_a_field),
+        cmocka_unit_test(test_nesting_limit),
+        cmocka_unit_test(test_reference_after_encoding_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
