@@ -1290,17 +1290,25 @@ static void sax_text(void *ctx, const xmlChar *s, int len)
     }
 }
 
-static void sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+/* A node other than text or a comment: it ends the text run; returns the
+ * capture its markup goes to, or NULL when the current field keeps none. */
+static struct capture *markup_node(struct parse *p)
 {
-    struct parse *p = ctx;
     sync_nodes(p);
     p->text_run = 0;
     struct capture *c = &p->cap;
     if (!c->rule || !wants_markup(c))
-        return;
+        return NULL;
     markup_on(c);
     markup_child(c);
-    sbuf_printf(&c->markup, data ? "<?%s %s?>" : "<?%s%s?>", (const char *)target, data ? (const char *)data : "");
+    return c;
+}
+
+static void sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    struct capture *c = markup_node(ctx);
+    if (c)
+        sbuf_printf(&c->markup, data ? "<?%s %s?>" : "<?%s%s?>", (const char *)target, data ? (const char *)data : "");
 }
 
 static void sax_comment(void *ctx, const xmlChar *value)
@@ -1320,15 +1328,9 @@ static void sax_comment(void *ctx, const xmlChar *value)
  * tree keeps as a node: no text, written out as "&#821;". */
 static void sax_reference(void *ctx, const xmlChar *name)
 {
-    struct parse *p = ctx;
-    sync_nodes(p);
-    p->text_run = 0;
-    struct capture *c = &p->cap;
-    if (!c->rule || !wants_markup(c))
-        return;
-    markup_on(c);
-    markup_child(c);
-    sbuf_printf(&c->markup, "&%s;", (const char *)name);
+    struct capture *c = markup_node(ctx);
+    if (c)
+        sbuf_printf(&c->markup, "&%s;", (const char *)name);
 }
 
 /* ---- XML documents, streamed ---- */

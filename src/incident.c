@@ -46,7 +46,7 @@ struct incident_book *incident_book_new(const struct incident_params *p)
     return b;
 }
 
-static void incident_free(struct incident *in)
+void incident_free(struct incident *in)
 {
     if (!in)
         return;

@@ -111,6 +111,7 @@ struct incident_book;
 
 struct incident_book *incident_book_new(const struct incident_params *p);
 void incident_book_free(struct incident_book *b);   /* tolerates NULL */
+void incident_free(struct incident *in);   /* one incident and all it owns; NULL ok */
 size_t incident_book_size(const struct incident_book *b);
 const struct incident *incident_book_get(const struct incident_book *b, const char *key);
 

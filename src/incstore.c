@@ -81,19 +81,6 @@ static int on_source(void *ctx, const struct store_source *row)
     return 0;
 }
 
-static void loaded_free(struct incident *in)
-{
-    free(in->province);
-    free(in->claimed);
-    for (size_t i = 0; i < in->n_tags; i++)
-        free(in->tags[i]);
-    for (size_t i = 0; i < in->n_sources; i++) {
-        free(in->sources[i].feed);
-        free(in->sources[i].link);
-    }
-    free(in);
-}
-
 struct incident_book *incstore_load(struct store *st, const struct incident_params *p, int64_t now)
 {
     struct loading l = { .since = now - p->retention };
@@ -104,7 +91,7 @@ struct incident_book *incstore_load(struct store *st, const struct incident_para
             incident_book_restore(b, l.v[i]);
     }
     for (size_t i = 0; i < l.n; i++)
-        loaded_free(l.v[i]);
+        incident_free(l.v[i]);
     free(l.v);
     free(l.by_key);
     return b;

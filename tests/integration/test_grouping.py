@@ -4,7 +4,6 @@ on the same state database) and links that change only in tracking
 parameters. Binaries from $CPECWATCH_BUILD (default build/)."""
 
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -13,8 +12,6 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 
 import harness  # noqa: E402
-from feedserver import FeedServer  # noqa: E402
-from receiver import Receiver  # noqa: E402
 
 # Three outlets, three wordings of one attack; ids are the links where an
 # outlet gives no guid of its own (so a changed link is a "new" item).
@@ -89,37 +86,12 @@ def tracked(item, params):
     return dict(item, link=link, id=link)
 
 
-class GroupingTest(unittest.TestCase):
-    def setUp(self):
-        reason = harness.missing_prerequisite()
-        if reason:
-            self.skipTest(reason)
-        self.tmp = harness.make_tempdir()
-        self.state = os.path.join(self.tmp, "state")
-        self.feeds = os.path.join(self.tmp, "feeds")
-        os.mkdir(self.state)
-        os.mkdir(self.feeds)
-        self.daemons = []
-        self.fs = FeedServer(self.feeds)
+class GroupingTest(harness.DaemonTestCase):
+    def write_feeds(self):
         self.fs.write_feed("dawn.xml", harness.rss_feed("Dawn", [DAWN]))
         self.fs.write_feed("tribune.xml", harness.rss_feed("Tribune", [TRIBUNE]))
         self.fs.write_feed("news.xml", harness.rss_feed("News", [LATER]))
-        self.fs.start()
         self.fs.ignore_validators = True   # every poll reads the whole feed again
-        self.rx = Receiver().start()
-
-    def tearDown(self):
-        reports = []
-        for d in self.daemons:
-            d.cleanup()
-            report = d.sanitizer_report()
-            if report:
-                reports.append(report)
-        self.fs.stop()
-        self.rx.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        if reports:
-            self.fail("sanitizer report from cpecwatchd:\n" + "\n".join(reports))
 
     def run_daemon(self, names):
         """One --once run of a fresh daemon on the shared state, polling the

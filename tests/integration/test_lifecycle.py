@@ -11,8 +11,6 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 
 import harness  # noqa: E402
-from feedserver import FeedServer  # noqa: E402
-from receiver import Receiver  # noqa: E402
 
 ATTACK = {
     "id": "life-1", "title": "Suicide bomber kills five Chinese engineers in convoy attack near "
@@ -28,33 +26,10 @@ PLOT = {
 }
 
 
-class LifecycleTest(unittest.TestCase):
-    def setUp(self):
-        reason = harness.missing_prerequisite()
-        if reason:
-            self.skipTest(reason)
-        self.tmp = harness.make_tempdir()
-        self.state = os.path.join(self.tmp, "state")
-        feeds = os.path.join(self.tmp, "feeds")
-        os.mkdir(self.state)
-        os.mkdir(feeds)
-        self.fs = FeedServer(feeds)
+class LifecycleTest(harness.DaemonTestCase):
+    def write_feeds(self):
         self.fs.write_feed("a.xml", harness.rss_feed("A", [ATTACK]))
         self.fs.write_feed("b.xml", harness.rss_feed("B", [PLOT]))
-        self.fs.start()
-        self.rx = Receiver().start()
-        self.daemons = []
-
-    def tearDown(self):
-        for d in self.daemons:
-            d.cleanup()
-            report = d.sanitizer_report()
-            if report:
-                self.fail("sanitizer report:\n" + report)
-        self.rx.stop()
-        self.fs.stop()
-        if not os.environ.get("CPECWATCH_KEEP_TMP"):
-            harness.shutil.rmtree(self.tmp, ignore_errors=True)
 
     def config(self, feeds, timeout=5):
         return harness.make_config(
@@ -62,11 +37,6 @@ class LifecycleTest(unittest.TestCase):
             [{"name": f, "url": self.fs.url_for(f + ".xml"), "interval": 1} for f in feeds],
             [{"name": "ops", "type": "webhook", "url": self.rx.url_for("hook"),
               "min_severity": "high", "retry_initial": 1, "retry_max": 2, "timeout": timeout}])
-
-    def daemon(self, text):
-        d = harness.Daemon(self.tmp, text)
-        self.daemons.append(d)
-        return d
 
     def fetches(self, name, after=0.0):
         return [r for r in self.fs.requests(name + ".xml") if r.time > after]
@@ -80,7 +50,7 @@ class LifecycleTest(unittest.TestCase):
         return self.rx.hooks
 
     def test_ready_status_watchdog_stopping(self):
-        d = self.daemon(self.config(["a"]))
+        d = self.daemon_for(self.config(["a"]))
         d.extra_env["WATCHDOG_USEC"] = "1000000"
         d.start()
         d.wait_ready()
@@ -101,7 +71,7 @@ class LifecycleTest(unittest.TestCase):
         self.assertLess(lines.index("READY=1"), lines.index("STOPPING=1"))
 
     def test_reload_valid_config_swaps_feeds(self):
-        d = self.daemon(self.config(["a"]))
+        d = self.daemon_for(self.config(["a"]))
         d.start()
         d.wait_ready()
         self.rx.wait_for(1, timeout=15)
@@ -122,7 +92,7 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(d.stop(), 0)
 
     def test_reload_invalid_config_keeps_running(self):
-        d = self.daemon(self.config(["a"]))
+        d = self.daemon_for(self.config(["a"]))
         d.start()
         d.wait_ready()
         self.rx.wait_for(1, timeout=15)
@@ -147,7 +117,7 @@ class LifecycleTest(unittest.TestCase):
 
     def test_sigterm_during_slow_delivery_then_delivered_after_restart(self):
         self.rx.delay(8, count=1)
-        d = self.daemon(self.config(["a"], timeout=60))
+        d = self.daemon_for(self.config(["a"], timeout=60))
         d.start()
         d.wait_ready()
         self.wait_hooks(1)                       # the slow request has arrived

@@ -16,8 +16,6 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 
 import harness  # noqa: E402
-from feedserver import FeedServer  # noqa: E402
-from receiver import Receiver  # noqa: E402
 
 ATTACK = {
     "id": "op-1", "title": "Suicide bomber kills five Chinese engineers in convoy attack near "
@@ -102,39 +100,13 @@ def read_metrics(path):
     return samples
 
 
-class OperatorTest(unittest.TestCase):
-    def setUp(self):
-        reason = harness.missing_prerequisite()
-        if reason:
-            self.skipTest(reason)
-        self.tmp = harness.make_tempdir()
-        self.state = os.path.join(self.tmp, "state")
-        self.feeds = os.path.join(self.tmp, "feeds")
-        os.mkdir(self.state)
-        os.mkdir(self.feeds)
-        self.fs = FeedServer(self.feeds).start()
-        self.rx = Receiver().start()
-        self.daemons = []
-
-    def tearDown(self):
-        for d in self.daemons:
-            d.cleanup()
-            report = d.sanitizer_report()
-            if report:
-                self.fail("sanitizer report:\n" + report)
-        self.rx.stop()
-        self.fs.stop()
-        if not os.environ.get("CPECWATCH_KEEP_TMP"):
-            harness.shutil.rmtree(self.tmp, ignore_errors=True)
-
+class OperatorTest(harness.DaemonTestCase):
     def daemon(self, feeds, interval=60, rules=harness.RULES, extra=""):
         text = harness.make_config(
             self.state, [{"name": f, "url": self.fs.url_for(f + ".xml"), "interval": interval} for f in feeds],
             [{"name": "ops", "type": "webhook", "url": self.rx.url_for("hook"), "min_severity": "low",
               "retry_initial": 1, "retry_max": 2}], rules=rules, extra=extra)
-        d = harness.Daemon(self.tmp, text)
-        self.daemons.append(d)
-        return d
+        return self.daemon_for(text)
 
     def cli(self, d, *args, rc=0):
         words = 2 if args[0] == "silence" else 1   # the command, and silence's subcommand

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 from xml.sax.saxutils import escape
 
 LIB = os.path.dirname(os.path.abspath(__file__))
@@ -439,3 +440,54 @@ def _tail(path, offset):
 
 def make_tempdir(prefix="cpecwatch-it-"):
     return tempfile.mkdtemp(prefix=prefix)
+
+
+# ------------------------------------------------------------- test cases
+
+class DaemonTestCase(unittest.TestCase):
+    """The scaffolding of a daemon test: a temporary directory with state/
+    and feeds/, a fixture feed server on feeds/ (self.fs), a webhook
+    receiver (self.rx), and the daemons the test starts (self.daemon_for),
+    killed in tearDown whatever happened; a sanitizer report from any of
+    them fails the test. Subclasses write their feeds in write_feeds(),
+    before the server starts."""
+
+    def setUp(self):
+        reason = missing_prerequisite()
+        if reason:
+            self.skipTest(reason)
+        self.tmp = make_tempdir()
+        self.state = os.path.join(self.tmp, "state")
+        self.feeds = os.path.join(self.tmp, "feeds")
+        os.mkdir(self.state)
+        os.mkdir(self.feeds)
+        self.daemons = []
+        from feedserver import FeedServer   # noqa: E402 (beside this file)
+        from receiver import Receiver       # noqa: E402
+        self.fs = FeedServer(self.feeds)
+        self.write_feeds()
+        self.fs.start()
+        self.rx = Receiver().start()
+
+    def write_feeds(self):
+        """Write the feeds the test starts with (none by default)."""
+
+    def daemon_for(self, config_text):
+        """A Daemon in the test's directory, cleaned up in tearDown."""
+        d = Daemon(self.tmp, config_text)
+        self.daemons.append(d)
+        return d
+
+    def tearDown(self):
+        reports = []
+        for d in self.daemons:
+            d.cleanup()
+            report = d.sanitizer_report()
+            if report:
+                reports.append(report)
+        self.rx.stop()
+        self.fs.stop()
+        if not os.environ.get("CPECWATCH_KEEP_TMP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        if reports:
+            self.fail("sanitizer report from cpecwatchd:\n" + "\n".join(reports))
