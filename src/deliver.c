@@ -230,18 +230,22 @@ static bool expired(struct sink_state *k, const struct store_delivery *dv, const
  * may look at the next one at once. */
 static bool sink_step(struct sink_state *k, const struct store_delivery *dv)
 {
-    json_t *alert = json_loads(dv->payload, 0, NULL);
     int64_t now = now_wall();
     bool more = false;
+    if (dv->next_try > now && now - dv->created < k->conf->max_age) {
+        /* a retry later (checked before parsing: the pump runs after every
+         * fetch, and a receiver that is down keeps its head here for hours) */
+        sink_arm(k, dv->next_try);
+        k->idle = true;   /* --once leaves it in the outbox */
+        return false;
+    }
+    json_t *alert = json_loads(dv->payload, 0, NULL);
     if (!alert) {
         dead_letter(k, dv->alert_id, NULL, "the stored alert is not JSON");
         return true;
     }
     if (expired(k, dv, alert, now)) {
         more = true;
-    } else if (dv->next_try > now) {
-        sink_arm(k, dv->next_try);
-        k->idle = true;   /* a retry later: --once leaves it in the outbox */
     } else {
         int64_t wait = ratelimit_take(&k->rate, now_wall_ms());
         if (wait > 0) {
@@ -468,7 +472,7 @@ static void sink_pump(struct sink_state *k)
     struct store_delivery dv;
     bool more = true, digest = k->conf->digest_interval > 0;
     heartbeat_check(k);
-    while (more && !k->busy) {
+    while (more && !k->busy && !k->d->next_cfg) {   /* a waiting reload starts nothing new */
         int r = digest ? store_next_delivery_except(k->d->store, k->conf->name, SEV_LOW, &dv)
                        : store_next_delivery(k->d->store, k->conf->name, &dv);
         if (r <= 0) {
