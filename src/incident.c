@@ -451,7 +451,7 @@ static void add_tag(struct incident *in, const char *tag)
 }
 
 /* Keep the first report and the latest ones. */
-static void add_source(struct incident *in, const struct incident_report *r)
+void incident_add_source(struct incident *in, struct incident_source src)
 {
     if (in->n_sources == INCIDENT_MAX_SOURCES) {
         free(in->sources[1].feed);
@@ -459,13 +459,18 @@ static void add_source(struct incident *in, const struct incident_report *r)
         memmove(&in->sources[1], &in->sources[2], (INCIDENT_MAX_SOURCES - 2) * sizeof in->sources[0]);
         in->n_sources--;
     }
-    in->sources[in->n_sources++] = (struct incident_source){
+    in->sources[in->n_sources++] = src;
+}
+
+static void add_source(struct incident *in, const struct incident_report *r)
+{
+    incident_add_source(in, (struct incident_source){
         .feed = xstrdup(r->feed),
         .link = xstrdup(r->item->link),
         .seen = r->seen,
         .url_hash = r->url_hash,
         .fingerprint = r->fingerprint,
-    };
+    });
 }
 
 void incident_record(struct incident_book *b, const struct incident_report *r, struct verdict *v)

@@ -112,6 +112,9 @@ struct incident_book;
 struct incident_book *incident_book_new(const struct incident_params *p);
 void incident_book_free(struct incident_book *b);   /* tolerates NULL */
 void incident_free(struct incident *in);   /* one incident and all it owns; NULL ok */
+/* Append a source (taking its strings), keeping the first and the latest
+ * INCIDENT_MAX_SOURCES - 1 once full. */
+void incident_add_source(struct incident *in, struct incident_source src);
 size_t incident_book_size(const struct incident_book *b);
 const struct incident *incident_book_get(const struct incident_book *b, const char *key);
 

@@ -67,17 +67,10 @@ static int on_source(void *ctx, const struct store_source *row)
     found = bsearch(&key, l->by_key, l->n, sizeof *l->by_key, by_key);
     if (!found)
         return 0;
-    struct incident *in = *found;
-    if (in->n_sources == INCIDENT_MAX_SOURCES) {
-        free(in->sources[1].feed);
-        free(in->sources[1].link);
-        memmove(&in->sources[1], &in->sources[2], (INCIDENT_MAX_SOURCES - 2) * sizeof in->sources[0]);
-        in->n_sources--;
-    }
-    in->sources[in->n_sources++] = (struct incident_source){
+    incident_add_source(*found, (struct incident_source){
         .feed = xstrdup(row->feed), .link = xstrdup(row->link), .seen = row->seen,
         .url_hash = row->url_hash, .fingerprint = row->fingerprint,
-    };
+    });
     return 0;
 }
 
