@@ -31,7 +31,7 @@ static void usage(FILE *out)
 {
     fputs("usage: cpecwatch COMMAND [ARGS]\n"
           "  check [-c FILE]                 validate a configuration, print what it would do\n"
-          "  parse FILE...                   parsed items as JSON lines (- reads stdin)\n"
+          "  parse [--text] FILE...          parsed items as JSON lines (- reads stdin)\n"
           "  match -c FILE FEEDFILE...       rules, extraction and incidents as JSON lines\n"
           "  status [-c FILE] [-s DIR] [--json]\n"
           "                                  feed health, outbox, incidents, silences from the state database\n"
@@ -103,7 +103,7 @@ static void print_json_line(json_t *obj)
     json_decref(obj);
 }
 
-static int parse_one(const char *path, struct feed_doc *doc)
+static int parse_one(const char *path, unsigned flags, struct feed_doc *doc)
 {
     char err[512] = "";
     size_t len;
@@ -112,23 +112,30 @@ static int parse_one(const char *path, struct feed_doc *doc)
         fprintf(stderr, "cpecwatch: %s\n", err);
         return -1;
     }
-    int r = feed_parse(data, len, NULL, NULL, doc, err, sizeof err);
+    int r = feed_parse(data, len, NULL, NULL, flags, doc, err, sizeof err);
     free(data);
     if (r < 0)
         fprintf(stderr, "cpecwatch: %s: %s\n", path, err);
     return r;
 }
 
+/* Titles and summaries as the feed gives them (HTML sanitised, as feed
+ * readers show it), or with --text as the matcher reads them. */
 static int cmd_parse(int argc, char **argv)
 {
-    int status = 0;
-    if (argc < 2) {
+    int status = 0, first = 1;
+    unsigned flags = FEED_MARKUP;
+    if (argc > 1 && !strcmp(argv[1], "--text")) {
+        flags = 0;
+        first = 2;
+    }
+    if (argc <= first) {
         usage(stderr);
         return EXIT_USAGE;
     }
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         struct feed_doc doc = {0};
-        if (parse_one(argv[i], &doc) < 0) {
+        if (parse_one(argv[i], flags, &doc) < 0) {
             status = 1;
             continue;
         }
@@ -247,7 +254,7 @@ static int cmd_match(int argc, char **argv)
     char **names = xcalloc(n_docs, sizeof *names);
     for (size_t i = 0; i < n_docs; i++) {
         names[i] = xstrdup(argv[first + (int)i]);
-        if (parse_one(argv[first + (int)i], &docs[i]) < 0)
+        if (parse_one(argv[first + (int)i], 0, &docs[i]) < 0)
             status = 1;
         n_entries += docs[i].n_items;
     }

@@ -25,6 +25,7 @@
 
 #include "date.h"
 #include "html.h"
+#include "sanitize.h"
 #include "prepass.h"
 #include "util.h"
 
@@ -321,22 +322,35 @@ static char *attr(const struct attrs *at, const char *name)
     return NULL;
 }
 
+/* A reference at p ('&'): "&#...;", or "&name;" with a name HTML knows. */
+static bool is_reference(const char *p)
+{
+    const char *name = p + 1 + (p[1] == '#'), *q = name;
+    while (isalnum((unsigned char)*q))
+        q++;
+    size_t n = (size_t)(q - name);
+    if (*q != ';' || n == 0)
+        return false;
+    if (p[1] == '#')
+        return true;
+    char buf[16];
+    if (n >= sizeof buf)
+        return false;
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+    return html_entity_code(buf) != 0;
+}
+
 /* Text that is plain unless it visibly holds markup or escaped entities
- * (RSS titles: "1 < 2" stays, "&lt;b&gt;x&lt;/b&gt;" loses its tags). */
+ * (RSS titles: "1 < 2" stays, "&lt;b&gt;x&lt;/b&gt;" loses its tags; an
+ * unknown "&name;" is text). */
 static bool looks_like_html(const char *s)
 {
     for (const char *p = s; (p = strpbrk(p, "<&")); p++) {
         if (*p == '<' && (isalpha((unsigned char)p[1]) || p[1] == '/' || p[1] == '!'))
             return true;
-        if (*p == '&') {
-            const char *q = p + 1;
-            if (*q == '#')
-                q++;
-            while (isalnum((unsigned char)*q))
-                q++;
-            if (*q == ';' && q > p + 1)
-                return true;
-        }
+        if (*p == '&' && is_reference(p))
+            return true;
     }
     return false;
 }
@@ -597,6 +611,7 @@ struct parse {
     feed_item_fn on_item;
     void *userdata;
     struct xctx x;
+    bool markup;                /* FEED_MARKUP: HTML values stay HTML */
     bool have_root;
     bool rss_root;              /* <rss> or <rdf:RDF>: items in or beside <channel> */
     char *feed_val[F_COUNT];    /* the feed's own fields, best-ranked so far */
@@ -909,24 +924,51 @@ static const char *cap_markup(struct capture *c)
     return c->markup.data;
 }
 
-/* RSS element text that may carry HTML: markup children or escaped tags. */
-static char *text_as_html(struct capture *c)
+/* HTML as a value: its text (what matching reads), or with FEED_MARKUP
+ * the HTML itself, sanitised, relative URLs resolved against base. */
+static char *html_value(const struct parse *p, const char *html, const char *base, bool strip_div)
 {
-    return html_text(c->children ? cap_markup(c) : cap_text(c));
+    if (!p->markup)
+        return html_text(html);
+    char *r = html_sanitize(html, strlen(html), base, strip_div);
+    size_t start = strspn(r, " \t\r\n\f\v"), n = strlen(r);
+    while (n > start && strchr(" \t\r\n\f\v", r[n - 1]))
+        n--;
+    memmove(r, r + start, n - start);
+    r[n - start] = '\0';
+    return finish_collapsed(r);
 }
 
-static char *text_plainish(struct capture *c)
+/* HTML in a field, relative URLs taken against the base in scope. */
+static char *field_html(const struct parse *p, const struct capture *c, const char *html, bool strip_div)
 {
-    if (c->children)
-        return text_as_html(c);
-    if (looks_like_html(cap_text(c)))
-        return html_text(cap_text(c));
+    xmlChar *base = p->markup ? node_base(p, c->depth, NULL) : NULL;
+    char *r = html_value(p, html, (const char *)base, strip_div);
+    xmlFree(base);
+    return r;
+}
+
+static bool atom03(const struct parse *p)
+{
+    return p->x.root_ns && !strcmp(p->x.root_ns, "http://purl.org/atom/ns#");
+}
+
+/* RSS element text that may carry HTML: markup children or escaped tags. */
+static char *text_as_html(const struct parse *p, struct capture *c)
+{
+    return field_html(p, c, c->children ? cap_markup(c) : cap_text(c), false);
+}
+
+static char *text_plainish(const struct parse *p, struct capture *c)
+{
+    if (c->children || looks_like_html(cap_text(c)))
+        return text_as_html(p, c);
     return finish_text(xstrdup(cap_text(c)));
 }
 
 /* An Atom text construct (1.0 type= text|html|xhtml, 0.3 type= MIME type
  * with mode= xml|escaped|base64) as plain text. */
-static char *atom_text(struct capture *c)
+static char *atom_text(const struct parse *p, struct capture *c)
 {
     const char *type = c->attr[A_TYPE], *mode = c->attr[A_MODE];
     bool html = type && (!strcasecmp(type, "html") || !strcasecmp(type, "text/html"));
@@ -935,14 +977,14 @@ static char *atom_text(struct capture *c)
     bool binary = type && strchr(type, '/') && strncasecmp(type, "text/", 5) != 0 && !strcasestr(type, "xml");
     if ((mode && !strcasecmp(mode, "base64")) || binary) {
         char *dec = base64_decode(cap_text(c));
-        char *r = html || xhtml ? html_text(dec) : finish_text(xstrdup(dec));
+        char *r = html || xhtml ? field_html(p, c, dec, false) : finish_text(xstrdup(dec));
         free(dec);
         return r;
     }
-    if (xhtml || c->children)
-        return html_text(cap_markup(c));
+    if (xhtml || c->children)   /* Atom 1.0 wraps xhtml in a <div> that is no content */
+        return field_html(p, c, cap_markup(c), xhtml && !atom03(p));
     if (html)
-        return html_text(cap_text(c));
+        return field_html(p, c, cap_text(c), false);
     return finish_text(xstrdup(cap_text(c)));
 }
 
@@ -977,11 +1019,11 @@ static char *extract(const struct parse *p, struct capture *c)
 {
     switch (c->rule->how) {
     case H_PLAIN:
-        return text_plainish(c);
+        return text_plainish(p, c);
     case H_HTML:
-        return text_as_html(c);
+        return text_as_html(p, c);
     case H_ATOMTEXT:
-        return atom_text(c);
+        return atom_text(p, c);
     case H_LINK:
         return resolve_link(p, c->depth, NULL, cap_text(c));
     case H_ATOMLINK:
@@ -1530,7 +1572,7 @@ static void json_item(struct parse *p, const json_t *j, const char *feed_author,
     if (!it.summary)
         it.summary = jtext(j, "content_text");
     if (!it.summary && jstr(j, "content_html"))
-        it.summary = html_text(jstr(j, "content_html"));
+        it.summary = html_value(p, jstr(j, "content_html"), base_url, false);
     it.author = json_author(j);
     if (!it.author)   /* JSON Feed: an item without authors has the feed's */
         it.author = xstrdup(feed_author);
@@ -1622,10 +1664,11 @@ out:
     return rc;
 }
 
-int feed_parse_stream(const struct feed_source *src, const char *content_type, const char *base_url,
-                      feed_item_fn on_item, void *userdata, char **title, char *err, size_t errlen)
+static int parse_stream(const struct feed_source *src, const char *content_type, const char *base_url,
+                        unsigned flags, feed_item_fn on_item, void *userdata, char **title, char *err,
+                        size_t errlen)
 {
-    struct parse p = {.src = src, .on_item = on_item, .userdata = userdata};
+    struct parse p = {.src = src, .on_item = on_item, .userdata = userdata, .markup = flags & FEED_MARKUP};
     best_init(p.feed_best);
     int rc = parse_any(&p, content_type, base_url, err, errlen);
     if (title) {
@@ -1636,6 +1679,12 @@ int feed_parse_stream(const struct feed_source *src, const char *content_type, c
     vals_free(p.feed_val);
     sbuf_free(&p.in);
     return rc;
+}
+
+int feed_parse_stream(const struct feed_source *src, const char *content_type, const char *base_url,
+                      feed_item_fn on_item, void *userdata, char **title, char *err, size_t errlen)
+{
+    return parse_stream(src, content_type, base_url, 0, on_item, userdata, title, err, errlen);
 }
 
 /* ---- the whole document in memory ---- */
@@ -1665,7 +1714,7 @@ static void doc_add(struct feed_item *it, void *userdata)
     *it = (struct feed_item){0};
 }
 
-int feed_parse(const char *data, size_t len, const char *content_type, const char *base_url,
+int feed_parse(const char *data, size_t len, const char *content_type, const char *base_url, unsigned flags,
                struct feed_doc *doc, char *err, size_t errlen)
 {
     *doc = (struct feed_doc){0};
@@ -1673,7 +1722,7 @@ int feed_parse(const char *data, size_t len, const char *content_type, const cha
         return errf(err, errlen, "document of %zu bytes is over the %u-byte limit", len, FEED_MAX_BYTES);
     struct memory m = {.data = data, .len = len};
     const struct feed_source src = {.read = memory_read, .ctx = &m};
-    int rc = feed_parse_stream(&src, content_type, base_url, doc_add, doc, &doc->title, err, errlen);
+    int rc = parse_stream(&src, content_type, base_url, flags, doc_add, doc, &doc->title, err, errlen);
     if (rc < 0)
         feed_doc_free(doc);
     return rc;

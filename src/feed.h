@@ -13,8 +13,8 @@
 struct feed_item {
     char *id;          /* guid / atom:id / JSON id; else link; else hash of title+date */
     char *link;        /* absolute URL, or NULL */
-    char *title;       /* plain text, or NULL */
-    char *summary;     /* plain text (HTML removed), or NULL */
+    char *title;       /* plain text (with FEED_MARKUP: HTML stays, sanitised), or NULL */
+    char *summary;     /* plain text, HTML removed (with FEED_MARKUP: kept), or NULL */
     char *author;      /* or NULL */
     int64_t published; /* DATE_NONE when missing or unparsable */
     int64_t updated;   /* DATE_NONE when missing or unparsable */
@@ -26,12 +26,17 @@ struct feed_doc {
     size_t n_items;
 };
 
+/* Title and summary values that are HTML stay HTML (sanitised, as feed
+ * readers show them), not text: `cpecwatch parse`. Matching reads text. */
+#define FEED_MARKUP 0x1u
+
 /* Parse a document. content_type (the HTTP Content-Type, may be NULL) can
- * carry a charset; base_url (may be NULL) resolves relative links. On success
+ * carry a charset; base_url (may be NULL) resolves relative links; flags
+ * is 0 or FEED_MARKUP. On success
  * returns 0 and fills *doc (free with feed_doc_free). On a document that
  * yields no feed at all returns -1 with a message in err. */
-int feed_parse(const char *data, size_t len, const char *content_type,
-               const char *base_url, struct feed_doc *doc, char *err, size_t errlen);
+int feed_parse(const char *data, size_t len, const char *content_type, const char *base_url,
+               unsigned flags, struct feed_doc *doc, char *err, size_t errlen);
 void feed_doc_free(struct feed_doc *doc);   /* tolerates a zeroed doc */
 
 /* Where a streamed document comes from: read() fills buf with up to len

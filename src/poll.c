@@ -227,7 +227,7 @@ static void poll_handle_body(struct feed_state *f, const struct http_response *r
     struct feed_doc doc = {0};
     char err[256];
     size_t n_new;
-    if (feed_parse(r->body, r->body_len, r->content_type, r->effective_url, &doc, err, sizeof err) < 0) {
+    if (feed_parse(r->body, r->body_len, r->content_type, r->effective_url, 0, &doc, err, sizeof err) < 0) {
         feed_failed(f, err);
         return;
     }

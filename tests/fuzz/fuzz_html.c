@@ -2,9 +2,21 @@
  * bytes; and, for input that is valid UTF-8 (html.h's precondition: feed.c
  * repairs the bytes first), the contracts: valid UTF-8 out, no leading,
  * trailing or doubled ASCII space (white space is collapsed), and
- * text_collapse_space leaves the result unchanged. */
+ * text_collapse_space leaves the result unchanged. html_sanitize on the
+ * same bytes: valid UTF-8 out of valid UTF-8, and no element that runs
+ * script ever written. */
 #include "fuzz.h"
 #include "html.h"
+#include "sanitize.h"
+
+static void check_sanitized(const uint8_t *data, size_t size, bool valid_in)
+{
+    char *clean = html_sanitize((const char *)data, size, "https://wire.example/a/", size % 2);
+    if (!clean || (valid_in && !fuzz_utf8_valid(clean)) || strcasestr(clean, "<script") ||
+        strcasestr(clean, "<iframe"))
+        abort();
+    free(clean);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         free(again);
     }
+    check_sanitized(data, size, fuzz_utf8_valid(in));
     free(text);
     free(in);
     return 0;

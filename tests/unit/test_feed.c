@@ -68,7 +68,7 @@ static void parse_ok(const char *data, size_t len, const char *content_type, con
                      struct feed_doc *doc)
 {
     char err[256] = "";
-    int rc = feed_parse(data, len, content_type, base, doc, err, sizeof err);
+    int rc = feed_parse(data, len, content_type, base, 0, doc, err, sizeof err);
     if (rc != 0)
         fail_msg("feed_parse failed: %s", err);
 }
@@ -338,7 +338,7 @@ static void test_oversize_refused(void **state)
     memcpy(big, "<rss>", 5);
     struct feed_doc doc;
     char err[128] = "";
-    assert_int_equal(feed_parse(big, len, NULL, NULL, &doc, err, sizeof err), -1);
+    assert_int_equal(feed_parse(big, len, NULL, NULL, 0, &doc, err, sizeof err), -1);
     assert_string_equal(err, "document of 16777217 bytes is over the 16777216-byte limit");
     assert_null(doc.items);
     assert_int_equal(doc.n_items, 0);
@@ -360,7 +360,7 @@ static void test_not_a_feed(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct feed_doc doc;
         char err[128] = "";
-        assert_int_equal(feed_parse(cases[i].doc, strlen(cases[i].doc), NULL, NULL, &doc, err, sizeof err), -1);
+        assert_int_equal(feed_parse(cases[i].doc, strlen(cases[i].doc), NULL, NULL, 0, &doc, err, sizeof err), -1);
         assert_string_equal(err, cases[i].err);
         assert_int_equal(doc.n_items, 0);
         feed_doc_free(&doc);   /* tolerated on a zeroed doc */
@@ -497,6 +497,58 @@ static void test_stream_text_rules(void **state)
     assert_int_equal(doc.n_items, 2);
     assert_string_equal(doc.items[0].title, "A bold & co");
     assert_string_equal(doc.items[1].title, "caf\xC3\xA9 \xE2\x80\x9Csmart\xE2\x80\x9D");
+    feed_doc_free(&doc);
+}
+
+/* FEED_MARKUP (`cpecwatch parse`): HTML values stay HTML, sanitised;
+ * plain text stays text; without it the same fields are text. */
+static void test_markup_kept_on_request(void **state)
+{
+    (void)state;
+    const char *rss =
+        "<rss><channel><title>1 &lt; 2</title><item><title>AT&amp;T &amp;doesnotexist;</title>"
+        "<description>&lt;p onclick=\"x()\"&gt;Blast in &lt;b&gt;Quetta&lt;/b&gt;&lt;script&gt;y()&lt;/script&gt;"
+        "&lt;br/&gt;&amp;nbsp;&lt;/p&gt;</description><guid>r1</guid></item></channel></rss>";
+    const char *atom =
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"http://example.com/news/\">"
+        "<title type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">Wire <a href=\"x.html\">x</a></div></title>"
+        "<entry><id>a1</id><title type=\"html\">Q&amp;amp;A</title>"
+        "<summary type=\"text\">&lt;b&gt; is a tag</summary></entry></feed>";
+    const char *atom03 =
+        "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><entry><id>b1</id>"
+        "<title type=\"application/xhtml+xml\" mode=\"xml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+        "<b>&amp;</b></div></title></entry></feed>";
+    const char *json = "{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"J\", \"items\": "
+                       "[{\"id\": \"j1\", \"content_html\": \"<p>Hi <img src=\\\"/a.png\\\"></p>\"}]}";
+    struct feed_doc doc;
+    char err[256];
+
+    assert_int_equal(feed_parse(rss, strlen(rss), NULL, NULL, FEED_MARKUP, &doc, err, sizeof err), 0);
+    assert_string_equal(doc.title, "1 < 2");
+    assert_string_equal(doc.items[0].title, "AT&T &doesnotexist;");
+    assert_string_equal(doc.items[0].summary, "<p>Blast in <b>Quetta</b><br />&nbsp;</p>");
+    feed_doc_free(&doc);
+    assert_int_equal(feed_parse(rss, strlen(rss), NULL, NULL, 0, &doc, err, sizeof err), 0);
+    assert_string_equal(doc.items[0].summary, "Blast in Quetta \xC2\xA0");
+    feed_doc_free(&doc);
+
+    assert_int_equal(feed_parse(atom, strlen(atom), NULL, NULL, FEED_MARKUP, &doc, err, sizeof err), 0);
+    assert_string_equal(doc.title, "Wire <a href=\"http://example.com/news/x.html\">x</a>");
+    assert_string_equal(doc.items[0].title, "Q&amp;A");
+    assert_string_equal(doc.items[0].summary, "<b> is a tag");
+    feed_doc_free(&doc);
+    assert_int_equal(feed_parse(atom, strlen(atom), NULL, NULL, 0, &doc, err, sizeof err), 0);
+    assert_string_equal(doc.title, "Wire x");
+    assert_string_equal(doc.items[0].title, "Q&A");
+    feed_doc_free(&doc);
+
+    assert_int_equal(feed_parse(atom03, strlen(atom03), NULL, NULL, FEED_MARKUP, &doc, err, sizeof err), 0);
+    assert_string_equal(doc.items[0].title, "<div><b>&amp;</b></div>");   /* Atom 0.3 keeps its div */
+    feed_doc_free(&doc);
+
+    assert_int_equal(feed_parse(json, strlen(json), NULL, "https://j.example/feed.json", FEED_MARKUP, &doc, err,
+                                sizeof err), 0);
+    assert_string_equal(doc.items[0].summary, "<p>Hi <img src=\"https://j.example/a.png\" /></p>");
     feed_doc_free(&doc);
 }
 
@@ -726,6 +778,7 @@ int main(void)
         cmocka_unit_test(test_broken_start_tag_as_a_tree),
         cmocka_unit_test(test_broken_start_tag_namespace),
         cmocka_unit_test(test_markup_in_a_field),
+        cmocka_unit_test(test_markup_kept_on_request),
         cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_reference_after_encoding_error),
     };
