@@ -53,7 +53,7 @@ static void cfg_error(struct cfg_errors *e, const config_setting_t *where, const
 static const char *const config_own_keys[] = {
     "state_dir", "poll_interval", "max_parallel", "fetch_timeout", "connect_timeout",
     "feed_down_after", "feeds", "sinks", "incident_window", "retention", "near_duplicate_threshold",
-    "metrics_file", NULL,
+    "metrics_file", "backlog_max_age", NULL,
 };
 
 static bool key_in(const char *key, const char *const *keys)
@@ -522,6 +522,8 @@ static void load_globals(struct cfg_errors *e, const config_t *cf, struct config
                   c->retention, c->incident_window);
     c->feed_down_after = 3600;
     get_int(e, root, c->path, "feed_down_after", 0, 30 * 86400, &c->feed_down_after);
+    c->backlog_max_age = 86400;
+    get_int(e, root, c->path, "backlog_max_age", 0, 3650 * 86400, &c->backlog_max_age);
     load_metrics_file(e, root, c);
 }
 

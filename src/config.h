@@ -63,6 +63,8 @@ struct config {
     int retention;           /* seconds an incident (and its follow-ups) is remembered */
     int near_duplicate_threshold;   /* SimHash bits (fingerprint.h) */
     int feed_down_after;     /* seconds of failing before a source-down alert; 0: never */
+    int backlog_max_age;     /* a new feed's first poll records items published longer ago
+                              * than this without alerting; 0: off */
     char *metrics_file;      /* Prometheus text file written after each poll cycle, or NULL */
     struct feed_conf *feeds;
     size_t n_feeds;

@@ -157,12 +157,21 @@ static void poll_tell_raised(struct daemon *d)
     sbuf_free(&d->raised);
 }
 
-static int poll_store_items(struct feed_state *f, const struct feed_doc *doc, size_t *n_new)
+/* A feed polled well for the first time (new, or never answered before)
+ * brings its archive: items published before backlog_max_age ago are
+ * recorded without alerting. Items without a date count as new. */
+static bool is_backlog(const struct feed_state *f, const struct feed_item *item, int64_t now)
+{
+    int64_t max_age = f->d->cfg->backlog_max_age;
+    return f->health.last_ok == 0 && max_age > 0 && item->published != DATE_NONE && item->published < now - max_age;
+}
+
+static int poll_store_items(struct feed_state *f, const struct feed_doc *doc, size_t *n_new, size_t *n_backlog)
 {
     struct daemon *d = f->d;
     int64_t now = now_wall();
     size_t *order = items_by_time(doc, now);
-    *n_new = 0;
+    *n_new = *n_backlog = 0;
     if (store_begin(d->store) < 0)
         goto fail_free;
     for (size_t i = 0; i < doc->n_items; i++) {
@@ -176,6 +185,10 @@ static int poll_store_items(struct feed_state *f, const struct feed_doc *doc, si
         if (!fresh)
             continue;
         (*n_new)++;
+        if (is_backlog(f, item, now)) {
+            (*n_backlog)++;
+            continue;
+        }
         if (poll_judge(f, item, now) < 0)
             goto fail;
     }
@@ -226,16 +239,19 @@ static void poll_handle_body(struct feed_state *f, const struct http_response *r
 {
     struct feed_doc doc = {0};
     char err[256];
-    size_t n_new;
+    size_t n_new, n_backlog;
     if (feed_parse(r->body, r->body_len, r->content_type, r->effective_url, 0, &doc, err, sizeof err) < 0) {
         feed_failed(f, err);
         return;
     }
-    if (poll_store_items(f, &doc, &n_new) < 0) {
+    if (poll_store_items(f, &doc, &n_new, &n_backlog) < 0) {
         char why[512];
         snprintf(why, sizeof why, "state database: %s", store_error(f->d->store));
         feed_failed(f, why);   /* nothing was marked seen: the next poll retries it all */
     } else {
+        if (n_backlog)
+            log_info("feed %s: first poll: %zu items published over %ds ago recorded without alerting",
+                     f->conf->name, n_backlog, f->d->cfg->backlog_max_age);
         feed_succeeded(f, r);
         log_debug("feed %s: %zu items, %zu new", f->conf->name, doc.n_items, n_new);
     }
@@ -361,27 +377,36 @@ static int64_t poll_first_delay(const struct feed_state *f)
 
 #define PRUNE_INTERVAL_S 3600
 
-/* Forget incidents past retention, in the book and the database, hourly:
- * memory and the tables stay bounded however long the daemon runs. */
+/* Hourly, so that memory and the tables stay bounded however long the
+ * daemon runs. In one transaction: incidents past retention, the text kept for replay
+ * of items first seen before it (replay reaches back as far as incidents
+ * are remembered), and the ids of items gone from their feed for longer.
+ * Returns how many incidents were forgotten, or -1. */
+static int prune_state(struct daemon *d, int *items_gone)
+{
+    struct incident_params p;
+    int64_t horizon = now_wall() - d->cfg->retention;
+    if (store_begin(d->store) < 0)
+        return -1;
+    int n = incstore_prune(d->incidents, d->store, incident_params_of(d->cfg, &p), now_wall());
+    if (n < 0 || store_items_forget_text(d->store, horizon) < 0 ||
+        (*items_gone = store_items_prune(d->store, horizon)) < 0 || store_commit(d->store) < 0) {
+        store_rollback(d->store);
+        return -1;
+    }
+    return n;
+}
+
 static int on_prune_due(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct daemon *d = userdata;
-    struct incident_params p;
-    int n = -1;
-    if (store_begin(d->store) == 0) {
-        n = incstore_prune(d->incidents, d->store, incident_params_of(d->cfg, &p), now_wall());
-        /* replay reaches back as far as incidents are remembered */
-        if (n >= 0 && store_items_forget_text(d->store, now_wall() - d->cfg->retention) < 0)
-            n = -1;
-        if (n < 0 || store_commit(d->store) < 0) {
-            store_rollback(d->store);
-            n = -1;
-        }
-    }
+    int gone = 0, n = prune_state(d, &gone);
     if (n < 0)
-        log_error("incidents: cannot prune: %s", store_error(d->store));
-    else if (n > 0)
+        log_error("state: cannot prune: %s", store_error(d->store));
+    if (n > 0)
         log_info("incidents: %d past retention forgotten", n);
+    if (gone > 0)
+        log_info("items: %d gone from their feeds for over %ds forgotten", gone, d->cfg->retention);
     sd_event_source_set_time(s, usec + PRUNE_INTERVAL_S * 1000000ULL);
     sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
     return 0;

@@ -10,6 +10,10 @@
 #include "util.h"
 
 #define STORE_SCHEMA_VERSION 1
+/* An item seen again in its feed has its last_seen moved at most this
+ * often (seconds; a string, as it goes into SQL): a poll that finds nothing
+ * new writes almost nothing. */
+#define STORE_TOUCH_EVERY_S "43200"
 
 static const char store_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -45,7 +49,7 @@ static const char store_schema[] =
     "CREATE INDEX IF NOT EXISTS incident_sources_incident ON incident_sources(incident, id);";
 
 enum stmt_id {
-    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_MARK_SEEN, ST_ALERT_INSERT, ST_DELIVERY_INSERT,
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_MARK_SEEN, ST_ITEM_TOUCH, ST_ALERT_INSERT, ST_DELIVERY_INSERT,
     ST_NEXT_DELIVERY, ST_DELIVERY_START, ST_DELIVERY_DONE, ST_DELIVERY_RETRY, ST_DELIVERY_DEAD,
     ST_ALERT_EXISTS, ST_DEAD_LIST, ST_REDELIVER,
     ST_FEED_LOAD, ST_FEED_SAVE, ST_STATS, ST_STATUS, ST_COUNT
@@ -55,8 +59,11 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_MARK_SEEN] = "INSERT OR IGNORE INTO items(feed, id, first_seen, link, title, summary, published)"
-                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_MARK_SEEN] = "INSERT OR IGNORE INTO items(feed, id, first_seen, link, title, summary, published, last_seen)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?3)",
+    /* an item still in its feed: last_seen moves at most twice a day */
+    [ST_ITEM_TOUCH] = "UPDATE items SET last_seen = ?3 WHERE feed = ?1 AND id = ?2 AND last_seen < ?3 - "
+                      STORE_TOUCH_EVERY_S,
     [ST_ALERT_INSERT] = "INSERT INTO alerts(key, incident, severity, created, payload) VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_DELIVERY_INSERT] = "INSERT INTO deliveries(alert_id, sink, next_try) VALUES(?1, ?2, ?3)",
     [ST_NEXT_DELIVERY] = "SELECT d.alert_id, a.payload, d.attempts, d.next_try, a.created FROM deliveries d"
@@ -147,18 +154,22 @@ static int store_check_sound(struct store *st, char *err, size_t errlen)
  * tables they belong to, and the ones below, are created if missing. */
 static const struct {
     const char *table, *column, *decl;
+    const char *fill;   /* run once the column is added, or NULL */
 } store_added_columns[] = {
-    { "feeds", "next_poll", "INTEGER NOT NULL DEFAULT 0" },
-    { "feeds", "errors", "INTEGER NOT NULL DEFAULT 0" },
-    { "deliveries", "failures", "INTEGER NOT NULL DEFAULT 0" },
-    { "items", "link", "TEXT" },        /* link, title, summary, published: for replay */
-    { "items", "title", "TEXT" },
-    { "items", "summary", "TEXT" },
-    { "items", "published", "INTEGER" },
+    { "feeds", "next_poll", "INTEGER NOT NULL DEFAULT 0", NULL },
+    { "feeds", "errors", "INTEGER NOT NULL DEFAULT 0", NULL },
+    { "deliveries", "failures", "INTEGER NOT NULL DEFAULT 0", NULL },
+    { "items", "link", "TEXT", NULL },        /* link, title, summary, published: for replay */
+    { "items", "title", "TEXT", NULL },
+    { "items", "summary", "TEXT", NULL },
+    { "items", "published", "INTEGER", NULL },
+    /* when the item was last in its feed: items gone from it are forgotten */
+    { "items", "last_seen", "INTEGER", "UPDATE items SET last_seen = first_seen" },
 };
 
 static const char store_schema_added[] =
     "CREATE INDEX IF NOT EXISTS items_first_seen ON items(first_seen);"
+    "CREATE INDEX IF NOT EXISTS items_feed_last_seen ON items(feed, last_seen);"
     "CREATE TABLE IF NOT EXISTS silences("
     "  id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK(kind IN ('incident','rule','feed')),"
     "  target TEXT NOT NULL, reason TEXT NOT NULL, created INTEGER NOT NULL, until INTEGER NOT NULL,"
@@ -191,7 +202,8 @@ static int store_migrate(struct store *st, char *err, size_t errlen)
         }
         snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", store_added_columns[i].table,
                  store_added_columns[i].column, store_added_columns[i].decl);
-        if (!has && store_exec(st, sql, err, errlen) < 0)
+        if (!has && (store_exec(st, sql, err, errlen) < 0 ||
+                     (store_added_columns[i].fill && store_exec(st, store_added_columns[i].fill, err, errlen) < 0)))
             goto fail;
     }
     if (store_exec(st, store_schema_added, err, errlen) < 0 || store_exec(st, "COMMIT", err, errlen) < 0)
@@ -340,7 +352,13 @@ int store_record_item(struct store *st, const struct store_item *it, int64_t now
         sqlite3_bind_int64(s, 7, it->published);
     if (stmt_run(s) < 0)
         return -1;
-    return sqlite3_changes(st->db) == 1;
+    if (sqlite3_changes(st->db) == 1)
+        return 1;
+    s = st->stmt[ST_ITEM_TOUCH];
+    sqlite3_bind_text(s, 1, it->feed, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, it->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now);
+    return stmt_run(s) < 0 ? -1 : 0;
 }
 
 int store_enqueue(struct store *st, const char *key, const char *incident, int severity,
@@ -881,6 +899,36 @@ int store_items_forget_text(struct store *st, int64_t before)
     if (inc_finish(s) < 0)
         return -1;
     return sqlite3_changes(st->db);
+}
+
+/* Per feed: its newest last_seen is its last parse (give or take the touch
+ * interval); an item whose own is older than that by more than the touch
+ * interval was missing from that parse. A feed that answers 304 for
+ * months keeps its items: nothing was parsed without them. */
+int store_items_prune(struct store *st, int64_t before)
+{
+    sqlite3_stmt *feeds, *del;
+    int n = 0;
+    if (inc_prepare(st, "SELECT name FROM feeds", &feeds) < 0)
+        return -1;
+    if (inc_prepare(st, "DELETE FROM items WHERE feed = ?1 AND last_seen < min(?2,"
+                        " (SELECT max(last_seen) FROM items WHERE feed = ?1) - 2 * " STORE_TOUCH_EVERY_S ")",
+                    &del) < 0) {
+        sqlite3_finalize(feeds);
+        return -1;
+    }
+    int rc;
+    while ((rc = sqlite3_step(feeds)) == SQLITE_ROW) {
+        sqlite3_bind_text(del, 1, (const char *)sqlite3_column_text(feeds, 0), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(del, 2, before);
+        if (sqlite3_step(del) != SQLITE_DONE)
+            break;
+        n += sqlite3_changes(st->db);
+        sqlite3_reset(del);
+    }
+    sqlite3_finalize(del);
+    sqlite3_finalize(feeds);
+    return rc == SQLITE_DONE ? n : -1;
 }
 
 /* ------------------------------------------------- digests and heartbeats

@@ -189,6 +189,10 @@ typedef int (*store_item_fn)(void *ctx, const struct store_item *it);
 int store_items_since(struct store *st, int64_t since, store_item_fn fn, void *ctx, int64_t *no_text);
 /* Drop the text of items first seen before `before`; returns how many. */
 int store_items_forget_text(struct store *st, int64_t before);
+/* Forget items that left their feed: not in its last parse, and last seen
+ * in it before `before`. Returns how many; a forgotten item that comes back
+ * is new again. */
+int store_items_prune(struct store *st, int64_t before);
 
 /* ------------------------------------------------- digests and heartbeats
  * (deliver.c) A digest is one message covering several pending deliveries

@@ -213,11 +213,12 @@ class HarnessTest(unittest.TestCase):
             "# written by tests/lib/harness.py",
             'state_dir = "/tmp/s";',
             "poll_interval = 300;",
+            "backlog_max_age = 0;",
             "feeds = (", "  {", '    name = "wire";', '    url = "http://h/\\"x\\"";',
             "    interval = 2;", "  }", ");",
             "sinks = (", "  {", '    name = "j";', '    type = "journald";', "  }", ");",
             '@include "/r/rules.conf"', ""]))
-        self.assertEqual(harness.line_of(text, "interval = 2"), 8)
+        self.assertEqual(harness.line_of(text, "interval = 2"), 9)
 
     def test_rss_feed_dates(self):
         self.assertEqual(harness.rfc822("2024-03-26T09:15:00Z"), "Tue, 26 Mar 2024 09:15:00 GMT")

@@ -346,7 +346,8 @@ class OperatorTest(harness.DaemonTestCase):
         with con:
             con.executescript(OLD_SCHEMA)
             con.execute("INSERT INTO feeds(name, last_poll, last_ok) VALUES('wire', 100, 100)")
-            con.execute("INSERT INTO items VALUES('wire', 'old-1', ?)", (int(time.time()) - 60,))
+            first_seen = int(time.time()) - 60
+            con.execute("INSERT INTO items VALUES('wire', 'old-1', ?)", (first_seen,))
         con.close()
         self.fs.write_feed("wire.xml", harness.rss_feed("Wire", [ATTACK]))
         d = self.daemon(["wire"])
@@ -354,9 +355,11 @@ class OperatorTest(harness.DaemonTestCase):
         self.assertEqual(code, 0, err)
         con = sqlite3.connect(db)
         cols = {t: [r[1] for r in con.execute("PRAGMA table_info(%s)" % t)] for t in ("feeds", "items")}
+        last_seen = con.execute("SELECT last_seen FROM items WHERE id = 'old-1'").fetchone()[0]
         con.close()
         self.assertEqual(cols["feeds"][-2:], ["next_poll", "errors"])
-        self.assertEqual(cols["items"][-4:], ["link", "title", "summary", "published"])
+        self.assertEqual(cols["items"][-5:], ["link", "title", "summary", "published", "last_seen"])
+        self.assertEqual(last_seen, first_seen, "an older item counts as last seen when first seen")
         out, err = self.cli(d, "replay", "--since", "1h")
         self.assertEqual([json.loads(line)["id"] for line in out.splitlines()], ["op-1"])
         self.assertEqual(err, "replay: 1 items, 1 would alert (0 of them silenced); "

@@ -243,11 +243,15 @@ def conf_groups(key, groups):
     return "\n".join(out)
 
 
-def make_config(state_dir, feeds, sinks, poll_interval=300, rules=RULES, extra=""):
+def make_config(state_dir, feeds, sinks, poll_interval=300, rules=RULES, extra="", backlog_max_age=0):
+    """backlog_max_age is off (0) by default: the fixtures' items carry fixed
+    dates from the past, and most tests want their first poll to alert;
+    None leaves it out (the daemon's default)."""
     parts = ["# written by tests/lib/harness.py",
              "state_dir = %s;" % conf_value(state_dir),
-             "poll_interval = %d;" % poll_interval,
-             conf_groups("feeds", feeds),
+             "poll_interval = %d;" % poll_interval] + \
+            ([] if backlog_max_age is None else ["backlog_max_age = %d;" % backlog_max_age]) + \
+            [conf_groups("feeds", feeds),
              conf_groups("sinks", sinks)]
     if extra:
         parts.append(extra)
@@ -277,17 +281,18 @@ def _parse_iso(iso):
 
 def rss_feed(title, items, link="https://wire.example/"):
     """An RSS 2.0 document; items are dicts with id, title, link, summary,
-    published (RFC 3339 UTC)."""
+    published (RFC 3339 UTC, or None: no pubDate)."""
     out = ['<?xml version="1.0" encoding="utf-8"?>',
            '<rss version="2.0"><channel>',
            "<title>%s</title><link>%s</link><description>%s</description>"
            % (escape(title), escape(link), escape(title))]
     for it in items:
+        date = "<pubDate>%s</pubDate>" % rfc822(it["published"]) if it["published"] else ""
         out.append("<item><title>%s</title><link>%s</link>"
-                   '<guid isPermaLink="false">%s</guid><pubDate>%s</pubDate>'
+                   '<guid isPermaLink="false">%s</guid>%s'
                    "<description>%s</description></item>"
-                   % (escape(it["title"]), escape(it["link"]), escape(it["id"]),
-                      rfc822(it["published"]), escape(it["summary"])))
+                   % (escape(it["title"]), escape(it["link"]), escape(it["id"]), date,
+                      escape(it["summary"])))
     out.append("</channel></rss>")
     return "\n".join(out).encode("utf-8")
 

@@ -225,6 +225,24 @@ static void test_incident_settings(void **state)
                  "2: 'retention' (86400) must not be shorter than 'incident_window' (864000)");
 }
 
+/* The backlog gate of a new feed's first poll: 24 h unless told; 0 is off. */
+static void test_backlog_max_age(void **state)
+{
+    (void)state;
+    char err[1024];
+    struct config *c = load_text("@include \"rules.conf\"\n", err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(c->backlog_max_age, 86400);
+    config_free(c);
+    c = load_text("backlog_max_age = 0;\n@include \"rules.conf\"\n", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->backlog_max_age, 0);
+    config_free(c);
+    expect_error("backlog_max_age = -1;\n@include \"rules.conf\"\n",
+                 "1: 'backlog_max_age' must be between 0 and 315360000, not -1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_missing_include),
         cmocka_unit_test(test_shipped_config),
         cmocka_unit_test(test_incident_settings),
+        cmocka_unit_test(test_backlog_max_age),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

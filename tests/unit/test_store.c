@@ -57,6 +57,30 @@ static void test_seen_once_across_reopen(void **state)
     store_close(st);
 }
 
+/* Items that left their feed are forgotten after `before`; items still in
+ * it, and every item of a feed not parsed since (304s), are kept. */
+static void test_items_gone_from_their_feed_are_pruned(void **state)
+{
+    (void)state;
+    const int64_t day = 86400, t0 = 1700000000, t1 = t0 + 40 * day;
+    struct store *st = open_db();
+    struct store_feed health = {.last_poll = t0, .last_ok = t0};
+    assert_int_equal(store_feed_save(st, "wire", &health), 0);
+    assert_int_equal(store_feed_save(st, "quiet", &health), 0);
+    assert_int_equal(store_mark_seen(st, "wire", "stays", t0), 1);
+    assert_int_equal(store_mark_seen(st, "wire", "leaves", t0), 1);
+    assert_int_equal(store_mark_seen(st, "quiet", "old", t0), 1);   /* then 304s for 40 days */
+    assert_int_equal(store_mark_seen(st, "wire", "stays", t0 + day), 0);
+    assert_int_equal(store_mark_seen(st, "wire", "stays", t1), 0);     /* "leaves" is gone */
+    assert_int_equal(store_items_prune(st, t1 - 60 * day), 0);        /* not for long enough */
+    assert_int_equal(store_items_prune(st, t1 - 30 * day), 1);
+    assert_int_equal(store_items_prune(st, t1 - 30 * day), 0);
+    assert_int_equal(store_mark_seen(st, "wire", "stays", t1 + 3600), 0);
+    assert_int_equal(store_mark_seen(st, "quiet", "old", t1), 0);     /* kept */
+    assert_int_equal(store_mark_seen(st, "wire", "leaves", t1), 1);   /* back: new again */
+    store_close(st);
+}
+
 static void test_rollback_forgets_items_and_alerts(void **state)
 {
     (void)state;
@@ -157,6 +181,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_seen_once_across_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_items_gone_from_their_feed_are_pruned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_forgets_items_and_alerts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_order_retry_done_dead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_feed_health_roundtrip, setup, teardown),
