@@ -3,6 +3,7 @@
  * finished fetch is parsed, judged and stored in one transaction. A failing
  * feed is an outcome, not an error: it is counted, logged on change, and
  * tried again later with backoff. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,11 +225,24 @@ fail:
     log_error("feeds: cannot save their state: %s", store_error(d->store));
 }
 
+/* A batch of health comes a second after a burst of fetches; when none is
+ * in flight or waiting then, the daemon idles until the next poll is due
+ * (minutes, usually): the database's page cache and the heap's free pages
+ * go back to the system meanwhile. Both refill on demand. */
+static void poll_release_memory(struct daemon *d)
+{
+    if (d->fetching > 0 || d->n_ready > 0)
+        return;
+    store_release_memory(d->store);
+    malloc_trim(0);
+}
+
 static int on_health_save_due(sd_event_source *s, uint64_t usec, void *userdata)
 {
     (void)s;
     (void)usec;
     poll_save_health(userdata);
+    poll_release_memory(userdata);
     return 0;
 }
 

@@ -270,6 +270,11 @@ void store_close(struct store *st)
     free(st);
 }
 
+void store_release_memory(struct store *st)
+{
+    sqlite3_db_release_memory(st->db);
+}
+
 /* Run a prepared statement to completion (or to its first row). Returns
  * SQLITE_DONE or SQLITE_ROW; anything else is an error (-1). The statement
  * is left for the caller to read and must be reset with stmt_reset(). */

@@ -46,6 +46,9 @@ struct store_stats {
 struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
 const char *store_error(const struct store *st);
+/* Drop the page cache (it refills from the file on demand): for a daemon
+ * about to idle. */
+void store_release_memory(struct store *st);
 
 int store_begin(struct store *st);
 int store_commit(struct store *st);
