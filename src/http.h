@@ -49,4 +49,3 @@ void http_free(struct http *h);   /* cancels what is in flight without calling b
  * the request could not be started (err says why; done is not called). */
 int http_start(struct http *h, const struct http_request *req, http_done_fn done, void *userdata,
                char *err, size_t errlen);
-size_t http_in_flight(const struct http *h);
