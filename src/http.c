@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <time.h>
 
@@ -22,6 +23,16 @@
  * caches, and spares the set-up of a new handle per request. */
 #define HTTP_SPARE_HANDLES 32
 
+/* The answer's headers the owner reads, kept from the header callback: no
+ * look-up through curl's header store per transfer. */
+enum kept_header { KEPT_ETAG, KEPT_LAST_MODIFIED, KEPT_RATE_REMAINING, KEPT_RATE_RESET_AFTER, KEPT_COUNT };
+static const char *const kept_header_names[KEPT_COUNT] = {
+    [KEPT_ETAG] = "ETag",
+    [KEPT_LAST_MODIFIED] = "Last-Modified",
+    [KEPT_RATE_REMAINING] = "X-RateLimit-Remaining",
+    [KEPT_RATE_RESET_AFTER] = "X-RateLimit-Reset-After",
+};
+
 /* One transfer; lives from http_start until its completion callback returns. */
 struct http_xfer {
     struct http *h;
@@ -34,6 +45,8 @@ struct http_xfer {
     bool too_big;
     int n_redirects;            /* 3xx answers seen, */
     int n_permanent;            /*   of which 301 or 308 */
+    bool in_headers;            /* between a status line and the blank line after it */
+    char *kept[KEPT_COUNT];     /* the first of each in the last answer, or NULL */
     http_done_fn done;
     void *userdata;
     struct http_xfer *prev, *next;
@@ -79,17 +92,11 @@ static void xfer_free(struct http_xfer *x)
     }
     curl_slist_free_all(x->headers);
     sbuf_free(&x->body);
+    for (int k = 0; k < KEPT_COUNT; k++)
+        free(x->kept[k]);
     list_unlink(x->started ? &h->xfers : &h->waiting, x);
     free(x->host);
     free(x);
-}
-
-static const char *header_value(CURL *easy, const char *name)
-{
-    struct curl_header *hdr;
-    if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &hdr) != CURLHE_OK)
-        return NULL;
-    return hdr->value;
 }
 
 static void xfer_finish(struct http_xfer *x, CURLcode code)
@@ -120,10 +127,10 @@ static void xfer_finish(struct http_xfer *x, CURLcode code)
     r.effective_url = url;
     if (r.curl_code == CURLE_OK && x->n_redirects > 0 && x->n_permanent == x->n_redirects)
         r.moved_to = url;
-    r.etag = header_value(x->easy, "ETag");
-    r.last_modified = header_value(x->easy, "Last-Modified");
-    r.rate_remaining = header_value(x->easy, "X-RateLimit-Remaining");
-    r.rate_reset_after = header_value(x->easy, "X-RateLimit-Reset-After");
+    r.etag = x->kept[KEPT_ETAG];
+    r.last_modified = x->kept[KEPT_LAST_MODIFIED];
+    r.rate_remaining = x->kept[KEPT_RATE_REMAINING];
+    r.rate_reset_after = x->kept[KEPT_RATE_RESET_AFTER];
     x->done(&r, x->userdata);
 }
 
@@ -282,19 +289,53 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-/* Status lines of every answer, redirects included: count the redirects
- * and how many of them were permanent. */
+/* A header line of the answer being read: keep the value (trimmed, as
+ * curl_easy_header would give it) when it is one the owner reads and the
+ * first of its name. */
+static void keep_header(struct http_xfer *x, const char *line, size_t n)
+{
+    const char *colon = memchr(line, ':', n);
+    if (!colon)
+        return;
+    size_t name_len = (size_t)(colon - line);
+    for (int k = 0; k < KEPT_COUNT; k++) {
+        if (x->kept[k] || strlen(kept_header_names[k]) != name_len ||
+            strncasecmp(line, kept_header_names[k], name_len) != 0)
+            continue;
+        const char *v = colon + 1, *end = line + n;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        x->kept[k] = xstrndup(v, (size_t)(end - v));
+        return;
+    }
+}
+
+/* Every header line of every answer, redirects and 1xx included, and the
+ * trailers. Status lines: count the redirects and how many of them were
+ * permanent, and start the kept headers afresh (only the last answer's
+ * count); header lines until the blank line: keep the ones the owner reads. */
 static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 {
     struct http_xfer *x = userdata;
     size_t n = size * nmemb;
-    if (n > 12 && memcmp(line, "HTTP/", 5) == 0) {
+    if (n > 5 && memcmp(line, "HTTP/", 5) == 0) {
         const char *sp = memchr(line, ' ', n);
         long code = sp && (size_t)(sp - line) + 4 <= n ? strtol(sp + 1, NULL, 10) : 0;
         if (code >= 300 && code < 400 && code != 304) {
             x->n_redirects++;
             x->n_permanent += code == 301 || code == 308;
         }
+        for (int k = 0; k < KEPT_COUNT; k++) {
+            free(x->kept[k]);
+            x->kept[k] = NULL;
+        }
+        x->in_headers = true;
+    } else if (n <= 2 && (n == 0 || line[0] == '\r' || line[0] == '\n')) {
+        x->in_headers = false;
+    } else if (x->in_headers) {
+        keep_header(x, line, n);
     }
     return n;
 }

@@ -409,15 +409,20 @@ static void poll_pump(struct daemon *d)
     d->n_ready -= head;
 }
 
+static void poll_enqueue(struct feed_state *f)
+{
+    if (!f->queued && !f->in_flight) {
+        f->queued = true;
+        f->d->ready[f->d->n_ready++] = (size_t)(f - f->d->feeds);
+    }
+}
+
 static int on_poll_due(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct feed_state *f = userdata;
     (void)s;
     (void)usec;
-    if (!f->queued && !f->in_flight) {
-        f->queued = true;
-        f->d->ready[f->d->n_ready++] = (size_t)(f - f->d->feeds);
-    }
+    poll_enqueue(f);
     poll_pump(f->d);
     return 0;
 }
@@ -426,8 +431,6 @@ static int on_poll_due(sd_event_source *s, uint64_t usec, void *userdata)
  * after its last poll. A feed never polled is due soon, spread a little. */
 static int64_t poll_first_delay(const struct feed_state *f)
 {
-    if (f->d->once)
-        return 0;
     if (f->health.last_poll > 0) {
         int64_t due = f->health.last_poll + f->conf->interval - now_wall();
         return due > 0 ? due : 0;
@@ -502,18 +505,26 @@ int poll_setup(struct daemon *d)
             store_rollback(d->store);
             return -1;
         }
-        poll_arm(f, poll_first_delay(f));
-        /* every feed's first poll time, so that `cpecwatch status` shows
-         * this run's schedule; under --once each is polled now and saved
-         * after its poll */
-        f->health_unsaved = !d->once;
+        /* every feed's first poll time, saved so that `cpecwatch status`
+         * shows this run's schedule; under --once every feed is due now,
+         * queued at once rather than by a timer each (one loop iteration
+         * per timer), and saved after its poll */
+        if (d->once) {
+            f->health.next_poll = now_wall();
+            poll_enqueue(f);
+        } else {
+            poll_arm(f, poll_first_delay(f));
+            f->health_unsaved = true;
+        }
     }
     if (store_commit(d->store) < 0) {
         log_error("feeds: cannot read their state: %s", store_error(d->store));
         store_rollback(d->store);
         return -1;
     }
-    if (!d->once)
+    if (d->once)
+        poll_pump(d);
+    else
         poll_save_health(d);
     return 0;
 }

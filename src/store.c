@@ -219,6 +219,8 @@ static int store_check_version(struct store *st, char *err, size_t errlen)
     if (version > STORE_SCHEMA_VERSION)
         return errf(err, errlen, "database schema %d is newer than this cpecwatch (%d)", version,
                     STORE_SCHEMA_VERSION);
+    if (version == STORE_SCHEMA_VERSION)
+        return 0;   /* no write: a start that changes nothing waits for no fsync */
     char sql[128];
     snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('schema', '%d')",
              STORE_SCHEMA_VERSION);
