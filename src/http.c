@@ -366,6 +366,12 @@ struct http *http_new(sd_event *ev, const char *user_agent, char *err, size_t er
     return h;
 }
 
+void http_release_memory(struct http *h)
+{
+    while (h->n_spare > 0)
+        curl_easy_cleanup(h->spare[--h->n_spare]);
+}
+
 void http_free(struct http *h)
 {
     if (!h)
@@ -374,8 +380,7 @@ void http_free(struct http *h)
         xfer_free(h->xfers);
     while (h->waiting)
         xfer_free(h->waiting);
-    while (h->n_spare > 0)
-        curl_easy_cleanup(h->spare[--h->n_spare]);
+    http_release_memory(h);
     if (h->multi)
         curl_multi_cleanup(h->multi);
     sd_event_source_disable_unref(h->timer);

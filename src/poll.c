@@ -227,13 +227,15 @@ fail:
 
 /* A batch of health comes a second after a burst of fetches; when none is
  * in flight or waiting then, the daemon idles until the next poll is due
- * (minutes, usually): the database's page cache and the heap's free pages
- * go back to the system meanwhile. Both refill on demand. */
+ * (minutes, usually): the database's page cache, the spare HTTP handles
+ * and the heap's free pages go back to the system meanwhile. All refill on
+ * demand. */
 static void poll_release_memory(struct daemon *d)
 {
     if (d->fetching > 0 || d->n_ready > 0)
         return;
     store_release_memory(d->store);
+    http_release_memory(d->http);
     malloc_trim(0);
 }
 

@@ -126,7 +126,6 @@ static int store_exec(struct store *st, const char *sql, char *err, size_t errle
 static int store_check_sound(struct store *st, char *err, size_t errlen)
 {
     sqlite3_stmt *s;
-    sqlite3_exec(st->db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
     if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s, NULL) != SQLITE_OK)
         return errf(err, errlen, "%s", sqlite3_errmsg(st->db));
     int rc = sqlite3_step(s);
@@ -140,7 +139,6 @@ static int store_check_sound(struct store *st, char *err, size_t errlen)
                  "away to start afresh", detail ? detail + 1 : row);
     }
     sqlite3_finalize(s);
-    sqlite3_exec(st->db, "PRAGMA mmap_size=0", NULL, NULL, NULL);
     return r;
 }
 
