@@ -10,7 +10,7 @@
 
 /* Caps: the automaton refuses patterns beyond these. */
 #define AC_MAX_PATTERNS (1u << 20)
-#define AC_MAX_STATES (1u << 17)   /* total pattern bytes + 1; rows are dense */
+#define AC_MAX_STATES (1u << 16)   /* total pattern bytes + 1; states are 16-bit */
 
 
 struct ac;

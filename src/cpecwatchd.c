@@ -66,9 +66,11 @@ static int parse_options(int argc, char **argv, struct options *o)
     return 0;
 }
 
+#define STATUS_DELAY_MS 1000
+
 /* What `systemctl status` shows: feeds and failures, the last poll, the
  * alerts of the day (UTC) and the outbox depth. */
-void daemon_update_status(struct daemon *d)
+static void daemon_send_status(struct daemon *d)
 {
     size_t failing = 0;
     int64_t last_poll = 0, pending = 0, today = 0, now = now_wall();
@@ -91,6 +93,33 @@ void daemon_update_status(struct daemon *d)
     }
 }
 
+static int on_status_due(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    (void)s;
+    (void)usec;
+    daemon_send_status(userdata);
+    return 0;
+}
+
+void daemon_status_changed(struct daemon *d)
+{
+    int enabled = SD_EVENT_OFF;
+    uint64_t now;
+    if (d->status_timer && sd_event_source_get_enabled(d->status_timer, &enabled) >= 0 &&
+        enabled != SD_EVENT_OFF)
+        return;   /* already due */
+    sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+    uint64_t due = now + STATUS_DELAY_MS * 1000ULL;
+    if (d->status_timer) {
+        sd_event_source_set_time(d->status_timer, due);
+        sd_event_source_set_enabled(d->status_timer, SD_EVENT_ONESHOT);
+    } else if (sd_event_add_time(d->ev, &d->status_timer, CLOCK_MONOTONIC, due, 100000, on_status_due, d) >= 0) {
+        sd_event_source_set_description(d->status_timer, "status");
+    } else {
+        daemon_send_status(d);   /* no timer: at once rather than never */
+    }
+}
+
 /* Swap in the configuration SIGHUP validated. Feed health, seen items,
  * incidents and the outbox live in the database and carry over as they are;
  * feeds and sinks are rebuilt from the new configuration. */
@@ -108,7 +137,7 @@ static void daemon_apply_reload(struct daemon *d)
     }
     log_notice("reload: now %zu feeds, %zu sinks from %s", d->n_feeds, d->n_sinks, d->cfg->path);
     sd_notify(0, "READY=1");
-    daemon_update_status(d);
+    daemon_send_status(d);
     deliver_kick(d);
 }
 
@@ -228,6 +257,7 @@ static void daemon_teardown(struct daemon *d)
 {
     poll_teardown(d);
     deliver_teardown(d);
+    sd_event_source_disable_unref(d->status_timer);
     http_free(d->http);
     store_close(d->store);
     sd_event_unref(d->ev);
@@ -266,7 +296,7 @@ int main(int argc, char **argv)
     log_notice("started: %zu feeds, %zu sinks%s%s", d.n_feeds, d.n_sinks,
                d.once ? ", once" : "", d.dry_run ? ", dry run" : "");
     sd_notify(0, "READY=1");
-    daemon_update_status(&d);
+    daemon_send_status(&d);
     deliver_kick(&d);   /* what a previous run left in the outbox */
     daemon_work_done(&d);
     if (sd_event_loop(d.ev) < 0)

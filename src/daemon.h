@@ -25,6 +25,7 @@ struct feed_state {
     bool in_flight;
     bool polled;                /* at least one poll finished (for --once) */
     bool moved_logged;          /* a permanent redirect was reported once */
+    bool health_unsaved;        /* health changed since it was last saved */
     struct store_feed health;   /* validators and failure count, as stored */
 };
 
@@ -57,13 +58,16 @@ struct daemon {
     size_t fetching;
     struct sink_state *sinks;
     size_t n_sinks;
+    bool outbox_grew;           /* alerts enqueued since the sinks were last kicked */
     bool once;                  /* --once: exit after one poll and one delivery pass */
     bool dry_run;               /* --dry-run: alerts to stdout, state in memory */
     struct sbuf raised;         /* alerts of the open transaction, told after commit: log
                                  * lines, and under --dry-run JSON lines ("{...") */
     struct incident_book *incidents;   /* recent incidents, as stored (incstore.h) */
     sd_event_source *prune_timer;      /* forgets incidents past retention */
+    sd_event_source *health_timer;     /* saves changed feed health, one transaction */
     char status[256];           /* the last STATUS= sent, to send only changes */
+    sd_event_source *status_timer;     /* when a changed STATUS= is due */
 };
 
 /* poll.c */
@@ -74,7 +78,7 @@ bool poll_all_done(const struct daemon *d);
 /* deliver.c */
 int deliver_setup(struct daemon *d);
 void deliver_teardown(struct daemon *d);
-void deliver_kick(struct daemon *d);
+void deliver_kick(struct daemon *d);   /* start what is due; clears outbox_grew */
 bool deliver_all_idle(const struct daemon *d);
 /* Routing: the names of the sinks that want alert, into out (room for
  * n_sinks); none in a dry run. Returns how many. */
@@ -89,4 +93,6 @@ void deliver_source_health(struct daemon *d, const struct feed_conf *feed, const
 
 /* cpecwatchd.c */
 void daemon_work_done(struct daemon *d);   /* after each fetch or delivery */
-void daemon_update_status(struct daemon *d);
+/* Something STATUS= shows may have changed: it is sent again within
+ * STATUS_DELAY_MS if it did, not after every fetch. */
+void daemon_status_changed(struct daemon *d);

@@ -162,7 +162,7 @@ static void on_http_done(const struct http_response *r, void *userdata)
     json_decref(msg);
     sending_clear(k);
     sink_pump(k);
-    daemon_update_status(k->d);
+    daemon_status_changed(k->d);
     daemon_work_done(k->d);
 }
 
@@ -493,6 +493,7 @@ static void sink_pump(struct sink_state *k)
 
 void deliver_kick(struct daemon *d)
 {
+    d->outbox_grew = false;
     for (size_t i = 0; i < d->n_sinks; i++)
         sink_pump(&d->sinks[i]);
 }
@@ -539,6 +540,7 @@ static void enqueue_source_alert(struct daemon *d, const struct feed_conf *feed,
         log_error("feed %s: cannot enqueue its %s alert: %s", feed->name, kind, store_error(d->store));
         store_rollback(d->store);
     } else {
+        d->outbox_grew |= n > 0;
         log_notice("feed %s: %s (%zu sinks told)", feed->name, kind, n);
     }
     free(sinks);

@@ -44,9 +44,11 @@ typedef void (*http_done_fn)(const struct http_response *resp, void *userdata);
 
 struct http *http_new(sd_event *ev, const char *user_agent, char *err, size_t errlen);
 void http_free(struct http *h);   /* cancels what is in flight without calling back */
+/* Free the handles kept for reuse (each holds its buffers): for a daemon
+ * about to idle. */
+void http_release_memory(struct http *h);
 
 /* Start a request; done is called exactly once, later. Returns 0, or -1 when
  * the request could not be started (err says why; done is not called). */
 int http_start(struct http *h, const struct http_request *req, http_done_fn done, void *userdata,
                char *err, size_t errlen);
-size_t http_in_flight(const struct http *h);

@@ -3,6 +3,7 @@
  * finished fetch is parsed, judged and stored in one transaction. A failing
  * feed is an outcome, not an error: it is counted, logged on change, and
  * tried again later with backoff. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,7 @@ static int raise_alert(struct feed_state *f, const struct feed_item *item, const
     int r = silenced < 0 ? -1 : store_enqueue(d->store, alert_str(alert, "id"), v->incident,
                                               alert_severity(v), payload, sinks, n, now);
     if (r == 0) {   /* told once the transaction commits: see poll_store_items */
+        d->outbox_grew |= n > 0;
         sbuf_printf(&d->raised, "%s [%s] %s — %s\n", v->update ? "update" : "alert",
                     severity_name(alert_severity(v)), item->title ? item->title : "(untitled)",
                     item->link ? item->link : "");
@@ -206,6 +208,81 @@ fail_free:
     return -1;
 }
 
+/* Feed health is saved in batches: one relaxed transaction for every feed
+ * that changed in the last HEALTH_SAVE_DELAY_MS, not one per fetch. A crash
+ * loses at most that much health, which is harmless (see
+ * store_begin_relaxed); seen items and the outbox are committed with their
+ * fetch, as before. poll_teardown saves what is left. */
+#define HEALTH_SAVE_DELAY_MS 1000
+
+static void poll_save_health(struct daemon *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_feeds; i++)
+        n += d->feeds[i].health_unsaved;
+    if (n == 0)
+        return;
+    if (store_begin_relaxed(d->store) < 0)
+        goto fail;
+    for (size_t i = 0; i < d->n_feeds; i++)
+        if (d->feeds[i].health_unsaved &&
+            store_feed_save(d->store, d->feeds[i].conf->name, &d->feeds[i].health) < 0)
+            goto fail;
+    if (store_commit(d->store) < 0)
+        goto fail;
+    for (size_t i = 0; i < d->n_feeds; i++)
+        d->feeds[i].health_unsaved = false;
+    return;
+fail:
+    store_rollback(d->store);   /* still unsaved: the next batch tries again */
+    log_error("feeds: cannot save their state: %s", store_error(d->store));
+}
+
+/* A batch of health comes a second after a burst of fetches; when none is
+ * in flight or waiting then, the daemon idles until the next poll is due
+ * (minutes, usually): the database's page cache, the spare HTTP handles
+ * and the heap's free pages go back to the system meanwhile. All refill on
+ * demand. */
+static void poll_release_memory(struct daemon *d)
+{
+    if (d->fetching > 0 || d->n_ready > 0)
+        return;
+    store_release_memory(d->store);
+    http_release_memory(d->http);
+    malloc_trim(0);
+}
+
+static int on_health_save_due(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    (void)s;
+    (void)usec;
+    poll_save_health(userdata);
+    poll_release_memory(userdata);
+    return 0;
+}
+
+static void health_changed(struct feed_state *f)
+{
+    struct daemon *d = f->d;
+    int enabled = SD_EVENT_OFF;
+    uint64_t now;
+    f->health_unsaved = true;
+    if (d->health_timer && sd_event_source_get_enabled(d->health_timer, &enabled) >= 0 &&
+        enabled != SD_EVENT_OFF)
+        return;   /* a batch is already due */
+    sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+    uint64_t due = now + HEALTH_SAVE_DELAY_MS * 1000ULL;
+    if (d->health_timer) {
+        sd_event_source_set_time(d->health_timer, due);
+        sd_event_source_set_enabled(d->health_timer, SD_EVENT_ONESHOT);
+    } else if (sd_event_add_time(d->ev, &d->health_timer, CLOCK_MONOTONIC, due, 100000, on_health_save_due,
+                                 d) >= 0) {
+        sd_event_source_set_description(d->health_timer, "feed-health-save");
+    } else {
+        poll_save_health(d);   /* no timer: save at once rather than not at all */
+    }
+}
+
 static void feed_failed(struct feed_state *f, const char *why)
 {
     if (f->health.failures == 0 || !f->health.last_error || strcmp(f->health.last_error, why) != 0)
@@ -298,11 +375,11 @@ static void on_fetched(const struct http_response *r, void *userdata)
     if (!d->once)   /* armed first: the next poll time is saved with the health */
         poll_arm(f, schedule_next_poll(f->conf->interval, f->health.failures, r->retry_after,
                                        arc4random()));
-    if (store_feed_save(d->store, f->conf->name, &f->health) < 0)
-        log_error("feed %s: cannot save its state: %s", f->conf->name, store_error(d->store));
+    health_changed(f);
     poll_pump(d);
-    deliver_kick(d);
-    daemon_update_status(d);
+    if (d->outbox_grew)   /* sinks with nothing new stay as they are */
+        deliver_kick(d);
+    daemon_status_changed(d);
     poll_cycle_done(d);
     daemon_work_done(d);
 }
@@ -328,6 +405,7 @@ static void poll_start(struct feed_state *f)
         f->polled = true;
         if (!d->once)
             poll_arm(f, schedule_next_poll(f->conf->interval, f->health.failures, -1, arc4random()));
+        health_changed(f);
         return;
     }
     f->in_flight = true;
@@ -349,15 +427,20 @@ static void poll_pump(struct daemon *d)
     d->n_ready -= head;
 }
 
+static void poll_enqueue(struct feed_state *f)
+{
+    if (!f->queued && !f->in_flight) {
+        f->queued = true;
+        f->d->ready[f->d->n_ready++] = (size_t)(f - f->d->feeds);
+    }
+}
+
 static int on_poll_due(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct feed_state *f = userdata;
     (void)s;
     (void)usec;
-    if (!f->queued && !f->in_flight) {
-        f->queued = true;
-        f->d->ready[f->d->n_ready++] = (size_t)(f - f->d->feeds);
-    }
+    poll_enqueue(f);
     poll_pump(f->d);
     return 0;
 }
@@ -366,8 +449,6 @@ static int on_poll_due(sd_event_source *s, uint64_t usec, void *userdata)
  * after its last poll. A feed never polled is due soon, spread a little. */
 static int64_t poll_first_delay(const struct feed_state *f)
 {
-    if (f->d->once)
-        return 0;
     if (f->health.last_poll > 0) {
         int64_t due = f->health.last_poll + f->conf->interval - now_wall();
         return due > 0 ? due : 0;
@@ -431,23 +512,6 @@ static int poll_setup_incidents(struct daemon *d)
     return 0;
 }
 
-/* Every feed's first poll time, saved at once so that `cpecwatch status`
- * shows this run's schedule. Only informative: a failure is logged. */
-static void poll_save_schedule(struct daemon *d)
-{
-    if (store_begin(d->store) < 0)
-        goto fail;
-    for (size_t i = 0; i < d->n_feeds; i++)
-        if (store_feed_save(d->store, d->feeds[i].conf->name, &d->feeds[i].health) < 0)
-            goto fail;
-    if (store_commit(d->store) < 0)
-        goto fail;
-    return;
-fail:
-    store_rollback(d->store);
-    log_warning("feeds: cannot save their schedule: %s", store_error(d->store));
-}
-
 int poll_setup(struct daemon *d)
 {
     if (poll_setup_incidents(d) < 0)
@@ -455,22 +519,48 @@ int poll_setup(struct daemon *d)
     d->n_feeds = d->cfg->n_feeds;
     d->feeds = xcalloc(d->n_feeds, sizeof *d->feeds);
     d->ready = xcalloc(d->n_feeds, sizeof *d->ready);
+    if (store_begin(d->store) < 0) {   /* one read of every feed, not one each */
+        log_error("feeds: cannot read their state: %s", store_error(d->store));
+        return -1;
+    }
     for (size_t i = 0; i < d->n_feeds; i++) {
         struct feed_state *f = &d->feeds[i];
         f->d = d;
         f->conf = &d->cfg->feeds[i];
         if (store_feed_load(d->store, f->conf->name, &f->health) < 0) {
             log_error("feed %s: cannot read its state: %s", f->conf->name, store_error(d->store));
+            store_rollback(d->store);
             return -1;
         }
-        poll_arm(f, poll_first_delay(f));
+        /* every feed's first poll time, saved so that `cpecwatch status`
+         * shows this run's schedule; under --once every feed is due now,
+         * queued at once rather than by a timer each (one loop iteration
+         * per timer), and saved after its poll */
+        if (d->once) {
+            f->health.next_poll = now_wall();
+            poll_enqueue(f);
+        } else {
+            poll_arm(f, poll_first_delay(f));
+            f->health_unsaved = true;
+        }
     }
-    poll_save_schedule(d);
+    if (store_commit(d->store) < 0) {
+        log_error("feeds: cannot read their state: %s", store_error(d->store));
+        store_rollback(d->store);
+        return -1;
+    }
+    if (d->once)
+        poll_pump(d);
+    else
+        poll_save_health(d);
     return 0;
 }
 
 void poll_teardown(struct daemon *d)
 {
+    if (d->store)
+        poll_save_health(d);
+    d->health_timer = sd_event_source_disable_unref(d->health_timer);
     for (size_t i = 0; i < d->n_feeds; i++) {
         sd_event_source_disable_unref(d->feeds[i].timer);
         store_feed_clear(&d->feeds[i].health);

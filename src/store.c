@@ -3,6 +3,7 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static const char store_schema[] =
     "  attempts INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL, last_error TEXT,"
     "  done_at INTEGER, PRIMARY KEY(alert_id, sink)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(sink, state, alert_id);"
-    /* for the daemon's STATUS= line, refreshed after every fetch: both
+    /* for the daemon's STATUS= line, refreshed within a second of a change: both
      * counts must cost what is counted, not the size of the history */
     "CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(state);"
     "CREATE INDEX IF NOT EXISTS alerts_created ON alerts(created);"
@@ -103,6 +104,7 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
     char failure[256];   /* the message of the failure that led to the last rollback */
+    bool relaxed;        /* the open transaction commits without waiting for the disk */
 };
 
 const char *store_error(const struct store *st)
@@ -227,6 +229,8 @@ static int store_check_version(struct store *st, char *err, size_t errlen)
     if (version > STORE_SCHEMA_VERSION)
         return errf(err, errlen, "database schema %d is newer than this cpecwatch (%d)", version,
                     STORE_SCHEMA_VERSION);
+    if (version == STORE_SCHEMA_VERSION)
+        return 0;   /* no write: a start that changes nothing waits for no fsync */
     char sql[128];
     snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('schema', '%d')",
              STORE_SCHEMA_VERSION);
@@ -280,6 +284,11 @@ void store_close(struct store *st)
     free(st);
 }
 
+void store_release_memory(struct store *st)
+{
+    sqlite3_db_release_memory(st->db);
+}
+
 /* Run a prepared statement to completion (or to its first row). Returns
  * SQLITE_DONE or SQLITE_ROW; anything else is an error (-1). The statement
  * is left for the caller to read and must be reset with stmt_reset(). */
@@ -307,9 +316,34 @@ int store_begin(struct store *st)
     return stmt_run(st->stmt[ST_BEGIN]);
 }
 
+static void store_end_relaxed(struct store *st)
+{
+    if (st->relaxed)
+        sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+    st->relaxed = false;
+}
+
+/* synchronous=NORMAL for this transaction only, FULL again once it has
+ * ended either way. SQLite applies the pragma when it is compiled and
+ * refuses it inside a transaction: so it is run here, outside, with exec. */
+int store_begin_relaxed(struct store *st)
+{
+    if (sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    st->relaxed = true;
+    if (store_begin(st) < 0) {
+        store_end_relaxed(st);
+        return -1;
+    }
+    return 0;
+}
+
 int store_commit(struct store *st)
 {
-    return stmt_run(st->stmt[ST_COMMIT]);
+    int r = stmt_run(st->stmt[ST_COMMIT]);
+    if (r == 0)
+        store_end_relaxed(st);
+    return r;
 }
 
 void store_rollback(struct store *st)
@@ -317,6 +351,7 @@ void store_rollback(struct store *st)
     snprintf(st->failure, sizeof st->failure, "%s", sqlite3_errmsg(st->db));
     if (!sqlite3_get_autocommit(st->db))
         stmt_run(st->stmt[ST_ROLLBACK]);
+    store_end_relaxed(st);
 }
 
 int store_mark_seen(struct store *st, const char *feed, const char *id, int64_t now)
@@ -526,14 +561,7 @@ int store_feed_save(struct store *st, const char *feed, const struct store_feed 
     sqlite3_bind_text(s, 7, f->last_error, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 8, f->next_poll);
     sqlite3_bind_int64(s, 9, f->errors);
-    /* Feed health is the one write that need not reach the disk at once: lost
-     * to a power cut, it costs a poll without validators (items stay seen).
-     * Not waiting for fsync here halves the syncs of a poll cycle; the next
-     * synchronous commit (items, alerts) makes it durable in WAL order. */
-    sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
-    int r = stmt_run(s);
-    sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
-    return r;
+    return stmt_run(s);
 }
 
 void store_feed_clear(struct store_feed *f)

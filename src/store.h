@@ -46,10 +46,18 @@ struct store_stats {
 struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
 const char *store_error(const struct store *st);
+/* Drop the page cache (it refills from the file on demand): for a daemon
+ * about to idle. */
+void store_release_memory(struct store *st);
 
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* A transaction whose commit does not wait for the disk (synchronous=NORMAL),
+ * for writes a power cut may lose without harm (feed health: the next poll
+ * goes without validators, items stay seen); the next ordinary commit makes
+ * them durable in WAL order. Ended by store_commit or store_rollback. */
+int store_begin_relaxed(struct store *st);
 
 /* Record (feed, id) as seen: 1 when it is new, 0 when it was seen before. */
 int store_mark_seen(struct store *st, const char *feed, const char *id, int64_t now);
@@ -95,6 +103,8 @@ int store_dead_letters(struct store *st, store_dead_fn fn, void *ctx);
 int store_redeliver(struct store *st, const char *sink, const char *key, int64_t now);
 
 int store_feed_load(struct store *st, const char *feed, struct store_feed *out);
+/* One feed's health; inside store_begin_relaxed … store_commit when many are
+ * saved at once (the daemon saves them in batches). */
 int store_feed_save(struct store *st, const char *feed, const struct store_feed *f);
 void store_feed_clear(struct store_feed *f);
 

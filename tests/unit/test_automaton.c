@@ -144,6 +144,39 @@ static void test_against_naive(void **state)
     }
 }
 
+static void count_hit(void *ctx, uint32_t id, size_t start, size_t end)
+{
+    size_t *counts = ctx;
+    counts[id]++;
+    assert_int_equal(end - start, id == 0 ? AC_MAX_STATES - 3 : 1);
+}
+
+/* An automaton at the state cap: state numbers near the top of their range
+ * still lead where they should. */
+static void test_largest(void **state)
+{
+    (void)state;
+    struct ac *a = ac_new();
+    size_t n = AC_MAX_STATES - 3;   /* with "q": total AC_MAX_STATES - 2, the most allowed */
+    char *big = malloc(n);
+    memset(big, 'q', n);
+    assert_int_equal(ac_add(a, big, n), 0);
+    assert_int_equal(ac_add(a, "q", 1), 1);
+    assert_int_equal(ac_add(a, "x", 1), -1);
+    ac_compile(a);
+    assert_int_equal(ac_n_states(a), AC_MAX_STATES - 2);
+    size_t counts[2] = {0};
+    ac_scan(a, big, n, count_hit, counts);
+    assert_int_equal(counts[0], 1);
+    assert_int_equal(counts[1], n);
+    counts[0] = counts[1] = 0;
+    ac_scan(a, big, n - 1, count_hit, counts);
+    assert_int_equal(counts[0], 0);
+    assert_int_equal(counts[1], n - 1);
+    free(big);
+    ac_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_equal_patterns_and_utf8),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_against_naive),
+        cmocka_unit_test(test_largest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

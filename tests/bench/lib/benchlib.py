@@ -204,6 +204,23 @@ def proc_private_mb(pid):
     return got.get("Pss", float("nan")), got.get("Anonymous", float("nan"))
 
 
+def proc_rss_by_mapping(pid):
+    """Resident memory of a running process by what is mapped, from
+    /proc/PID/smaps: {name: (Rss kB, Anonymous kB)}, name being the file
+    (a shared library, the program), "[heap]", "[stack]" or "[anonymous]"."""
+    got = {}
+    name = None
+    with open("/proc/%d/smaps" % pid, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            fields = line.split()
+            if fields and "-" in fields[0] and not fields[0].endswith(":"):
+                name = fields[5] if len(fields) > 5 else "[anonymous]"
+                got.setdefault(name, [0, 0])
+            elif fields and fields[0] in ("Rss:", "Anonymous:") and name is not None:
+                got[name][0 if fields[0] == "Rss:" else 1] += int(fields[1])
+    return {k: tuple(v) for k, v in got.items()}
+
+
 def wait_settled(pid, quiet=1.0, timeout=60.0):
     """Wait until pid has used no CPU for quiet seconds; False on timeout."""
     end = time.monotonic() + timeout
