@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -101,6 +103,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 };
 
 struct store {
+    char *path;          /* the database file; NULL in memory */
+    bool opened;         /* open, checked and set up: a close may leave the clean mark */
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
     char failure[256];   /* the message of the failure that led to the last rollback */
@@ -125,6 +129,70 @@ static int store_exec(struct store *st, const char *sql, char *err, size_t errle
         return -1;
     }
     return 0;
+}
+
+/* The clean mark, fsck's clean flag for our file: a close that leaves no
+ * WAL behind (the last connection, checkpointed) writes the file's identity
+ * and modification time beside it. An open that finds the file exactly as
+ * marked skips the integrity check, which reads the whole file: nothing
+ * has written to it since SQLite last closed it. Anything else (a crash,
+ * another writer, a scribbled page, a restored backup) finds no mark or a
+ * different file, and is checked. The mark is removed at open. */
+static char *clean_mark_path(const char *db)
+{
+    struct sbuf b = {0};
+    sbuf_printf(&b, "%s-clean", db);
+    return sbuf_steal(&b);
+}
+
+static bool file_identity(const char *path, char *out, size_t outlen)
+{
+    struct stat sb;
+    if (stat(path, &sb) < 0)
+        return false;
+    snprintf(out, outlen, "%ju %ju %jd %jd.%09ld\n", (uintmax_t)sb.st_dev, (uintmax_t)sb.st_ino,
+             (intmax_t)sb.st_size, (intmax_t)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
+    return true;
+}
+
+static bool wal_left(const char *db)
+{
+    struct sbuf wal = {0};
+    sbuf_printf(&wal, "%s-wal", db);
+    bool left = access(wal.data, F_OK) == 0;
+    sbuf_free(&wal);
+    return left;
+}
+
+/* True when the file is as its clean mark says; the mark is gone after. */
+static bool clean_mark_take(const char *db)
+{
+    char *mark = clean_mark_path(db);
+    char want[128], got[128] = "";
+    FILE *fp = fopen(mark, "re");
+    if (fp) {
+        if (!fgets(got, sizeof got, fp))
+            got[0] = '\0';
+        fclose(fp);
+    }
+    bool removed = unlink(mark) == 0;
+    free(mark);
+    return fp && removed && !wal_left(db) && file_identity(db, want, sizeof want) && !strcmp(want, got);
+}
+
+static void clean_mark_leave(const char *db)
+{
+    char id[128];
+    if (wal_left(db) || !file_identity(db, id, sizeof id))
+        return;
+    char *mark = clean_mark_path(db);
+    FILE *fp = fopen(mark, "we");
+    if (fp) {
+        fputs(id, fp);
+        if (fclose(fp) != 0)
+            unlink(mark);
+    }
+    free(mark);
 }
 
 /* PRAGMA quick_check reports damage as rows of text, not as an error: only
@@ -241,6 +309,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 {
     struct store *st = xcalloc(1, sizeof *st);
     const char *file = (!path || !*path) ? ":memory:" : path;
+    st->path = (!path || !*path) ? NULL : xstrdup(path);
+    bool clean = st->path && clean_mark_take(st->path);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 
     if (sqlite3_open_v2(file, &st->db, flags, NULL) != SQLITE_OK) {
@@ -251,7 +321,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
     /* synchronous=FULL: an alert acknowledged as enqueued survives power loss. */
     /* Checked before anything is written: switching the journal mode
      * rewrites the header of a damaged file too. */
-    if (store_check_sound(st, err, errlen) < 0 ||
+    if ((!clean && store_check_sound(st, err, errlen) < 0) ||
         store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
                    err, errlen) < 0 ||
         store_exec(st, store_schema, err, errlen) < 0 ||
@@ -263,6 +333,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
             errf(err, errlen, "%s", sqlite3_errmsg(st->db));
             goto fail_msg;
         }
+    st->opened = true;
     return st;
 fail_msg: {
         char msg[512];
@@ -280,7 +351,9 @@ void store_close(struct store *st)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(st->stmt[i]);
-    sqlite3_close(st->db);
+    if (sqlite3_close(st->db) == SQLITE_OK && st->opened && st->path)
+        clean_mark_leave(st->path);
+    free(st->path);
     free(st);
 }
 

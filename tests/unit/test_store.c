@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,16 @@ static int teardown(void **state)
     unlink(path);
     snprintf(path, sizeof path, "%s-shm", db_path);
     unlink(path);
+    snprintf(path, sizeof path, "%s-clean", db_path);
+    unlink(path);
     return 0;
+}
+
+static bool clean_mark_exists(void)
+{
+    char path[80];
+    snprintf(path, sizeof path, "%s-clean", db_path);
+    return access(path, F_OK) == 0;
 }
 
 static struct store *open_db(void)
@@ -79,6 +89,27 @@ static void test_items_gone_from_their_feed_are_pruned(void **state)
     assert_int_equal(store_mark_seen(st, "quiet", "old", t1), 0);     /* kept */
     assert_int_equal(store_mark_seen(st, "wire", "leaves", t1), 1);   /* back: new again */
     store_close(st);
+}
+
+/* A clean close leaves the mark that spares the next open its integrity
+ * check; an open takes it away, so a crash after it leaves none. A second
+ * connection open at the close (its WAL still there) leaves none either. */
+static void test_clean_mark(void **state)
+{
+    (void)state;
+    struct store *st = open_db();
+    assert_false(clean_mark_exists());
+    assert_int_equal(store_mark_seen(st, "wire", "a1", 100), 1);
+    store_close(st);
+    assert_true(clean_mark_exists());
+    st = open_db();
+    assert_false(clean_mark_exists());
+    struct store *other = open_db();
+    store_close(st);
+    assert_false(clean_mark_exists());
+    assert_int_equal(store_mark_seen(other, "wire", "a1", 101), 0);
+    store_close(other);
+    assert_true(clean_mark_exists());
 }
 
 static void test_rollback_forgets_items_and_alerts(void **state)
@@ -182,6 +213,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_seen_once_across_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_items_gone_from_their_feed_are_pruned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clean_mark, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_forgets_items_and_alerts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_order_retry_done_dead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_feed_health_roundtrip, setup, teardown),
