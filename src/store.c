@@ -132,12 +132,13 @@ static int store_exec(struct store *st, const char *sql, char *err, size_t errle
 }
 
 /* The clean mark, fsck's clean flag for our file: a close that leaves no
- * WAL behind (the last connection, checkpointed) writes the file's identity
- * and modification time beside it. An open that finds the file exactly as
- * marked skips the integrity check, which reads the whole file: nothing
- * has written to it since SQLite last closed it. Anything else (a crash,
- * another writer, a scribbled page, a restored backup) finds no mark or a
- * different file, and is checked. The mark is removed at open. */
+ * WAL behind (the last connection, checkpointed) writes the file's size
+ * and modification time (to the nanosecond) beside it. An open that finds
+ * the file so skips the integrity check, which reads the whole file:
+ * nothing has written to it since SQLite last closed it (a copy that keeps
+ * the time, as cp -p does, is the same bytes). Anything else (a crash,
+ * another writer, a scribbled page, an older backup) finds no mark or
+ * another file, and is checked. The mark is removed at open. */
 static char *clean_mark_path(const char *db)
 {
     struct sbuf b = {0};
@@ -150,16 +151,19 @@ static bool file_identity(const char *path, char *out, size_t outlen)
     struct stat sb;
     if (stat(path, &sb) < 0)
         return false;
-    snprintf(out, outlen, "%ju %ju %jd %jd.%09ld\n", (uintmax_t)sb.st_dev, (uintmax_t)sb.st_ino,
-             (intmax_t)sb.st_size, (intmax_t)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
+    snprintf(out, outlen, "%jd %jd.%09ld\n", (intmax_t)sb.st_size, (intmax_t)sb.st_mtim.tv_sec,
+             sb.st_mtim.tv_nsec);
     return true;
 }
 
+/* A WAL with frames in it: a connection is open, or one ended without
+ * checkpointing. (An empty one is what a read-only reader leaves.) */
 static bool wal_left(const char *db)
 {
     struct sbuf wal = {0};
+    struct stat sb;
     sbuf_printf(&wal, "%s-wal", db);
-    bool left = access(wal.data, F_OK) == 0;
+    bool left = stat(wal.data, &sb) == 0 && sb.st_size > 0;
     sbuf_free(&wal);
     return left;
 }
