@@ -92,8 +92,9 @@ static void test_items_gone_from_their_feed_are_pruned(void **state)
 }
 
 /* A clean close leaves the mark that spares the next open its integrity
- * check; an open takes it away, so a crash after it leaves none. A second
- * connection open at the close (its WAL still there) leaves none either. */
+ * check; an open takes it away, so a crash after it leaves none. A close
+ * while another connection has written (its WAL not yet checkpointed)
+ * leaves none either. */
 static void test_clean_mark(void **state)
 {
     (void)state;
@@ -105,9 +106,9 @@ static void test_clean_mark(void **state)
     st = open_db();
     assert_false(clean_mark_exists());
     struct store *other = open_db();
+    assert_int_equal(store_mark_seen(other, "wire", "a2", 101), 1);
     store_close(st);
     assert_false(clean_mark_exists());
-    assert_int_equal(store_mark_seen(other, "wire", "a1", 101), 0);
     store_close(other);
     assert_true(clean_mark_exists());
 }
