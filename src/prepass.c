@@ -370,20 +370,70 @@ static size_t char_ref(struct prepass *pp, const char *s, size_t len, size_t i)
     return k + 1;
 }
 
+/* Whether the output ends in text, outside every tag: the last '<'
+ * written was closed by a '>' outside quotes (as libxml2 finds the end of
+ * a tag). With no '<' in the output, it is where the last output ended. */
+static bool out_in_text(const struct prepass *pp)
+{
+    const struct sbuf *o = &pp->out;
+    const char *lt = o->len ? memrchr(o->data, '<', o->len) : NULL;
+    if (!lt)
+        return pp->text_before;
+    for (const char *c = lt + 1, *end = o->data + o->len; c < end; c++) {
+        if (*c == '>')
+            return true;
+        if (*c == '"' || *c == '\'') {
+            const char *q = memchr(c + 1, *c, (size_t)(end - c - 1));
+            if (!q)
+                return false;
+            c = q;
+        }
+    }
+    return false;
+}
+
+/* "&gt;" in text is written as '>', which libxml2 reads with the text
+ * around it instead of as a reference of its own (escaped HTML has one in
+ * every tag: a fifth of the parser's work). Only in text ("&gt;" in a tag
+ * stays what it was), and not after "]]" ("]]>" is no text). text_at
+ * remembers a point known to be in text, so that the look back is short. */
+static bool literal_gt(struct prepass *pp)
+{
+    const struct sbuf *o = &pp->out;
+    if (o->len < 2 || (o->data[o->len - 1] == ']' && o->data[o->len - 2] == ']'))
+        return false;
+    if (pp->text_at == 0 || pp->text_at > o->len || memchr(o->data + pp->text_at, '<', o->len - pp->text_at))
+        if (!out_in_text(pp))
+            return false;
+    return true;
+}
+
 /* '&' at i: a reference libxml2 keeps, or text that survives. Returns the
  * index just past what was consumed, or i to wait for more bytes. */
 static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i, bool final)
 {
+    /* The common case, in short: XML's own five, as numeric references
+     * (libxml2 keeps those after an error), "&gt;" in text as itself. */
     static const struct {
         char ref[7], numeric[6];
         size_t n;
     } five[] = {{"&lt;", "&#60;", 4}, {"&gt;", "&#62;", 4}, {"&amp;", "&#38;", 5}, {"&quot;", "&#34;", 6},
                 {"&apos;", "&#39;", 6}};
-    for (size_t f = 0; f < sizeof five / sizeof five[0]; f++) {   /* the common case, in short */
-        if (len - i >= five[f].n && !memcmp(s + i, five[f].ref, five[f].n)) {
+    int f = -1;
+    switch (len - i > 3 ? s[i + 1] : 0) {   /* one look picks the candidate */
+    case 'l': f = 0; break;
+    case 'g': f = 1; break;
+    case 'a': f = s[i + 2] == 'm' ? 2 : 4; break;
+    case 'q': f = 3; break;
+    }
+    if (f >= 0 && len - i >= five[f].n && !memcmp(s + i, five[f].ref, five[f].n)) {
+        if (f == 1 && literal_gt(pp)) {
+            put(pp, ">", 1);
+            pp->text_at = pp->out.len;
+        } else {
             put(pp, five[f].numeric, 5);
-            return i + five[f].n;
         }
+        return i + five[f].n;
     }
     size_t k = i + 1;
     while (k < len && k - i <= PREPASS_MAX_ENTITY_NAME + 2 && (isalnum((unsigned char)s[k]) || strchr("#_-.", s[k])))
@@ -476,6 +526,8 @@ size_t prepass_step(struct prepass *pp, const char *s, size_t len, bool final)
             break;
         i = next;
     }
+    pp->text_before = out_in_text(pp);   /* the caller empties out */
+    pp->text_at = 0;
     return i;
 }
 

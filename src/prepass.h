@@ -37,6 +37,11 @@ struct prepass {
     bool utf8;                 /* repair invalid UTF-8 (the document is read as UTF-8) */
     struct prepass_entity ents[PREPASS_MAX_ENTITIES];
     size_t n_ents;
+    /* Where the output stands, for "&gt;" (see prepass.c): text_at is an
+     * offset in out known to be in text (0: nothing known); text_before
+     * says whether what was written before out was emptied ended in text. */
+    size_t text_at;
+    bool text_before;
 };
 
 /* Rewrite s[0..len) onto pp->out. Returns how many bytes were consumed:
