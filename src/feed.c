@@ -1387,11 +1387,14 @@ static int xml_open(struct parse *p, const char *enc, const char *base_url)
         return -1;
     int opts = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
                XML_PARSE_NOWARNING;
-    xmlCharEncodingHandlerPtr h = enc ? xmlFindCharEncodingHandler(enc) : NULL;
-    if (h) {   /* a label libxml2 does not know is left to the declaration */
+    /* UTF-8 needs no converter: the pre-pass has made it valid, and a
+     * converter would only copy every byte once more. */
+    bool utf8 = enc && !strcmp(enc, "UTF-8");
+    xmlCharEncodingHandlerPtr h = enc && !utf8 ? xmlFindCharEncodingHandler(enc) : NULL;
+    if (h)   /* a label libxml2 does not know is left to the declaration */
         xmlSwitchToEncoding(p->ctxt, h);
+    if (h || utf8)
         opts |= XML_PARSE_IGNORE_ENC;   /* what we chose wins over the declaration */
-    }
     xmlCtxtUseOptions(p->ctxt, opts);
     if (p->ctxt->input && p->ctxt->input->filename) {   /* the URL a tree's document would carry */
         xmlChar *url = xmlPathToURI((const xmlChar *)p->ctxt->input->filename);
