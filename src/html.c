@@ -105,15 +105,25 @@ static const struct known_tag {
     {"th", TAG_BLOCK}, {"thead", TAG_BLOCK}, {"title", TAG_SKIP}, {"tr", TAG_BLOCK}, {"ul", TAG_BLOCK},
 };
 
-static int tag_cmp(const void *key, const void *elem)
-{
-    return strcmp(key, ((const struct known_tag *)elem)->name);
-}
-
-/* name is lower case. */
+/* name is lower case. A binary search that compares the first letters
+ * before calling strcmp: it runs for every tag of every summary. */
 static const struct known_tag *tag_find(const char *name)
 {
-    return bsearch(name, known_tags, sizeof known_tags / sizeof known_tags[0], sizeof known_tags[0], tag_cmp);
+    size_t lo = 0, hi = sizeof known_tags / sizeof known_tags[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *t = known_tags[mid].name;
+        int d = (unsigned char)name[0] - (unsigned char)t[0];
+        if (d == 0)
+            d = strcmp(name, t);
+        if (d == 0)
+            return &known_tags[mid];
+        if (d < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
 }
 
 /* The text being written, white space collapsed as it goes: a run of white
@@ -128,9 +138,10 @@ static const bool space[256] = {
     [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, ['\f'] = true, ['\v'] = true,
 };
 
-/* One word (no white space in it) onto the text. The output never needs
- * more room than the markup it comes from (html_to_text sizes it so), but
- * the check stays cheap. */
+/* One word, or words with one space between each (no other white
+ * space), onto the text. The output never needs more room than the
+ * markup it comes from (html_to_text sizes it so), but the check stays
+ * cheap. */
 static void text_word(struct text *t, const char *s, size_t n)
 {
     struct sbuf *o = &t->out;
@@ -318,9 +329,18 @@ char *html_to_text(const char *html, size_t len)
             t.gap = true;
             i++;
         } else {
+            /* Words and the single spaces between them need no change:
+             * they go over in one piece, up to the next markup, entity,
+             * or white space that is not one space before a word. */
             size_t j = i + 1;
-            while (j < len && !word_end[(unsigned char)html[j]])
-                j++;
+            for (;;) {
+                while (j < len && !word_end[(unsigned char)html[j]])
+                    j++;
+                if (j + 1 < len && html[j] == ' ' && !word_end[(unsigned char)html[j + 1]])
+                    j += 2;
+                else
+                    break;
+            }
             text_word(&t, html + i, j - i);
             i = j;
         }
