@@ -218,6 +218,38 @@ static const unsigned char ascii_word[128] = {
     ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
 };
 
+/* The letters and digits that start s[0..n) (which is ASCII up to the
+ * first byte that is not a letter or digit), as pass 3 writes them, onto
+ * out; returns how many, at most 8. Eight bytes at a time when there are
+ * eight: each byte is classified on its own (no carry crosses a byte for
+ * bytes below 0x80; a byte above is never a letter or digit), and all
+ * eight are written, so out needs room for them. */
+static size_t word_prefix(const char *s, size_t n, char *out)
+{
+    if (n < 8) {
+        size_t k = 0;
+        for (unsigned char w; k < n && (w = ascii_word[(unsigned char)s[k]]); k++)
+            out[k] = (char)w;
+        return k;
+    }
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t x;
+    memcpy(&x, s, 8);
+    uint64_t folded = x | ones * 0x20;   /* a letter in lower case, other bytes no letter */
+    uint64_t letter = (folded + ones * (0x80 - 'a')) & ~(folded + ones * (0x80 - 'z' - 1)) & highs;
+    uint64_t digit = (x + ones * (0x80 - '0')) & ~(x + ones * (0x80 - '9' - 1)) & highs;
+    uint64_t lowered = x | letter >> 2;   /* 0x20 on each letter */
+    memcpy(out, &lowered, 8);
+    uint64_t other = ~(letter | digit) & highs;
+    if (!other)
+        return 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (size_t)__builtin_ctzll(other) / 8;   /* the first byte in memory is the lowest */
+#else
+    return (size_t)__builtin_clzll(other) / 8;
+#endif
+}
+
 static void put_ascii(struct folded *f, unsigned char c)
 {
     unsigned char w = ascii_word[c];
@@ -235,7 +267,7 @@ static size_t put_ascii_run(struct folded *f, const char *s, size_t len, size_t 
     size_t end = ascii_end(s, len, i);
     if (end < len && end > i)
         end--;   /* the character before non-ASCII goes with it */
-    size_t need = f->out.len + (end - i) + 2;   /* a space, the bytes, the NUL */
+    size_t need = f->out.len + (end - i) + 2 + 8;   /* a space, the bytes, the NUL; word_prefix's 8 */
     if (f->out.cap < need) {
         f->out.data = xrealloc(f->out.data, need);
         f->out.cap = need;
@@ -243,16 +275,23 @@ static size_t put_ascii_run(struct folded *f, const char *s, size_t len, size_t 
     char *out = f->out.data;
     size_t o = f->out.len;
     bool pending = f->pending_space;
-    for (; i < end; i++) {
-        unsigned char w = ascii_word[(unsigned char)s[i]];
-        if (w) {
-            if (pending)
-                out[o++] = ' ';
-            pending = false;
-            out[o++] = (char)w;
-        } else {
+    while (i < end) {
+        if (!ascii_word[(unsigned char)s[i]]) {   /* a separator */
             pending = o > 0;
+            i++;
+            continue;
         }
+        if (pending)
+            out[o++] = ' ';
+        pending = false;
+        size_t k;
+        do {   /* a word, up to eight bytes at a time */
+            k = word_prefix(s + i, len - i, out + o);
+            if (k > end - i)
+                k = end - i;
+            i += k;
+            o += k;
+        } while (k == 8);
     }
     out[o] = '\0';
     f->out.len = o;
