@@ -188,6 +188,22 @@ static const bool word_end[256] = {
     ['<'] = true, ['&'] = true,
 };
 
+/* The first byte at or after j that may end a run of words: white space,
+ * '<', '&' (or another byte below 0x20); len if none. Sixteen bytes at a
+ * time: most of a summary is words. */
+static size_t text_stop(const char *s, size_t len, size_t j)
+{
+    for (; len - j >= 16; j += 16) {
+        bytes16 v = bytes16_load(s + j);
+        size_t k = bytes16_first((v <= ' ') | (v == '<') | (v == '&'));
+        if (k < 16)
+            return j + k;
+    }
+    while (j < len && (unsigned char)s[j] > ' ' && s[j] != '<' && s[j] != '&')
+        j++;
+    return j;
+}
+
 /* Index of the first occurrence of lit (case-insensitive) at or after i, or len. */
 static size_t find_ci(const char *s, size_t len, size_t i, const char *lit)
 {
@@ -334,9 +350,10 @@ char *html_to_text(const char *html, size_t len)
              * or white space that is not one space before a word. */
             size_t j = i + 1;
             for (;;) {
-                while (j < len && !word_end[(unsigned char)html[j]])
-                    j++;
-                if (j + 1 < len && html[j] == ' ' && !word_end[(unsigned char)html[j + 1]])
+                j = text_stop(html, len, j);
+                if (j < len && !word_end[(unsigned char)html[j]])
+                    j++;   /* a control character: part of the word */
+                else if (j + 1 < len && html[j] == ' ' && !word_end[(unsigned char)html[j + 1]])
                     j += 2;
                 else
                     break;
