@@ -4,7 +4,6 @@
 #include "html.h"
 
 #include <ctype.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -109,33 +108,13 @@ static bool plain_byte(unsigned char c)
     return plain[c];
 }
 
-/* The bytes among the 8 at s that may need a look, as the high bit of
- * each: at or above 0x80, below 0x20, '<' and '&' (a word-at-a-time test:
- * a byte is found by the borrow it makes). The first byte flagged is one
- * of those; a borrow may also flag a byte after it. Tabs and newlines are
- * flagged and then taken byte by byte. */
-static uint64_t special8(const char *s)
+/* The first of the 16 bytes at s that may need a look: at or above 0x80,
+ * below 0x20, '<' or '&'; 16 if none. Tabs and newlines are found too,
+ * and then taken byte by byte. */
+static size_t special16(const char *s)
 {
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    uint64_t x;
-    memcpy(&x, s, 8);
-    uint64_t lt = x ^ (ones * '<'), amp = x ^ (ones * '&');
-    uint64_t found = x | ((x - ones * 0x20) & ~x) | ((lt - ones) & ~lt) | ((amp - ones) & ~amp);
-    return found & highs;
-}
-
-/* How many of the 8 bytes special8 gave m for surely need no look: those
- * before the first one flagged. A borrow runs towards the high end of the
- * word, which is the first byte in memory on a big-endian machine: there
- * the answer is 0, and the bytes are looked at one by one. */
-static size_t first_flagged(uint64_t m)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (size_t)__builtin_ctzll(m) / 8;
-#else
-    (void)m;
-    return 0;
-#endif
+    bytes16 v = bytes16_load(s);
+    return bytes16_first((v < 0x20) | (v >= 0x80) | (v == '<') | (v == '&'));
 }
 
 /* Append to the output; a short copy when there is room. */
@@ -160,13 +139,11 @@ static void put(struct prepass *pp, const char *s, size_t n)
 static size_t plain_run(const char *s, size_t len, size_t i, bool final)
 {
     for (;;) {
-        while (len - i >= 8) {
-            uint64_t m = special8(s + i);
-            if (!m) {
-                i += 8;
+        while (len - i >= 16) {
+            size_t k = special16(s + i);
+            i += k;
+            if (k == 16)
                 continue;
-            }
-            i += first_flagged(m);
             if (!plain_byte((unsigned char)s[i]))
                 break;
             i++;   /* white space */
