@@ -19,7 +19,6 @@
  * as a separator, and none combines with an ASCII neighbour. */
 #include "normalize.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -191,14 +190,13 @@ static bool is_separator(utf8proc_int32_t cp)
 }
 
 
-/* The end of the ASCII run from i, eight bytes at a time while none has
- * its high bit set. */
+/* The end of the ASCII run from i, sixteen bytes at a time. */
 static size_t ascii_end(const char *s, size_t len, size_t i)
 {
-    for (uint64_t x; len - i >= 8; i += 8) {
-        memcpy(&x, s + i, 8);
-        if (x & 0x8080808080808080u)
-            break;
+    for (; len - i >= 16; i += 16) {
+        size_t k = bytes16_first(bytes16_load(s + i) >= 0x80);
+        if (k < 16)
+            return i + k;
     }
     while (i < len && (unsigned char)s[i] < 0x80)
         i++;
@@ -220,34 +218,23 @@ static const unsigned char ascii_word[128] = {
 
 /* The letters and digits that start s[0..n) (which is ASCII up to the
  * first byte that is not a letter or digit), as pass 3 writes them, onto
- * out; returns how many, at most 8. Eight bytes at a time when there are
- * eight: each byte is classified on its own (no carry crosses a byte for
- * bytes below 0x80; a byte above is never a letter or digit), and all
- * eight are written, so out needs room for them. */
+ * out; returns how many, at most 16. Sixteen bytes at a time when there
+ * are sixteen, and then all sixteen are written: out needs room for them. */
 static size_t word_prefix(const char *s, size_t n, char *out)
 {
-    if (n < 8) {
+    if (n < 16) {
         size_t k = 0;
         for (unsigned char w; k < n && (w = ascii_word[(unsigned char)s[k]]); k++)
             out[k] = (char)w;
         return k;
     }
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    uint64_t x;
-    memcpy(&x, s, 8);
-    uint64_t folded = x | ones * 0x20;   /* a letter in lower case, other bytes no letter */
-    uint64_t letter = (folded + ones * (0x80 - 'a')) & ~(folded + ones * (0x80 - 'z' - 1)) & highs;
-    uint64_t digit = (x + ones * (0x80 - '0')) & ~(x + ones * (0x80 - '9' - 1)) & highs;
-    uint64_t lowered = x | letter >> 2;   /* 0x20 on each letter */
-    memcpy(out, &lowered, 8);
-    uint64_t other = ~(letter | digit) & highs;
-    if (!other)
-        return 8;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (size_t)__builtin_ctzll(other) / 8;   /* the first byte in memory is the lowest */
-#else
-    return (size_t)__builtin_clzll(other) / 8;
-#endif
+    bytes16 v = bytes16_load(s);
+    bytes16 folded = v | 0x20;   /* a letter in lower case; no other byte becomes one */
+    bytes16 letter = (bytes16)((folded >= 'a') & (folded <= 'z'));
+    bytes16 word = letter | (bytes16)((v >= '0') & (v <= '9'));
+    bytes16 lowered = v | (letter & 0x20);
+    memcpy(out, &lowered, sizeof lowered);
+    return bytes16_first(~word);
 }
 
 static void put_ascii(struct folded *f, unsigned char c)
@@ -267,7 +254,7 @@ static size_t put_ascii_run(struct folded *f, const char *s, size_t len, size_t 
     size_t end = ascii_end(s, len, i);
     if (end < len && end > i)
         end--;   /* the character before non-ASCII goes with it */
-    size_t need = f->out.len + (end - i) + 2 + 8;   /* a space, the bytes, the NUL; word_prefix's 8 */
+    size_t need = f->out.len + (end - i) + 2 + 16;   /* a space, the bytes, the NUL; word_prefix's 16 */
     if (f->out.cap < need) {
         f->out.data = xrealloc(f->out.data, need);
         f->out.cap = need;
@@ -285,13 +272,13 @@ static size_t put_ascii_run(struct folded *f, const char *s, size_t len, size_t 
             out[o++] = ' ';
         pending = false;
         size_t k;
-        do {   /* a word, up to eight bytes at a time */
+        do {   /* a word, up to sixteen bytes at a time */
             k = word_prefix(s + i, len - i, out + o);
             if (k > end - i)
                 k = end - i;
             i += k;
             o += k;
-        } while (k == 8);
+        } while (k == 16);
     }
     out[o] = '\0';
     f->out.len = o;
@@ -325,7 +312,10 @@ char *norm_text(const char *text)
     if (!text)
         text = "";
     size_t len = strlen(text);
-    struct folded f = {0};
+    /* Room for the text as it is (folded ASCII is never longer) and
+     * word_prefix's overshoot, so that ASCII runs need no realloc. */
+    struct folded f = {.out = {.data = xmalloc(len + 2 + 16), .cap = len + 2 + 16}};
+    f.out.data[0] = '\0';
     size_t i = 0;
     while (i < len) {
         i = put_ascii_run(&f, text, len, i);
