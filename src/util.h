@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* A growable NUL-terminated byte string. Zero-initialise, append, then either
  * take ownership with sbuf_steal() or release with sbuf_free(). */
@@ -58,9 +61,14 @@ static inline bytes16 bytes16_load(const char *s)
     return v;
 }
 
-/* The index of the first byte set in a comparison's result, 16 if none. */
+/* The index of the first byte set in a comparison's result, 16 if none.
+ * On x86-64 one instruction gathers the sixteen results into a mask. */
 static inline size_t bytes16_first(bytes16 m)
 {
+#ifdef __SSE2__
+    unsigned bits = (unsigned)_mm_movemask_epi8((__m128i)m);
+    return bits ? (size_t)__builtin_ctz(bits) : 16;
+#else
     uint64_t half[2];
     memcpy(half, &m, sizeof half);
     for (size_t h = 0; h < 2; h++) {
@@ -73,4 +81,5 @@ static inline size_t bytes16_first(bytes16 m)
 #endif
     }
     return 16;
+#endif
 }
