@@ -304,9 +304,38 @@ static size_t markup(const char *s, size_t len, size_t i, struct text *out)
     return end;
 }
 
+/* True when s[0..len) has no white space to collapse: none at either end,
+ * and each white space byte is one ' ' between two words. Sixteen bytes at
+ * a time: ids, dates, links and most titles are like that. */
+static bool collapsed(const char *s, size_t len)
+{
+    if (len == 0)
+        return true;
+    if (space[(unsigned char)s[0]] || space[(unsigned char)s[len - 1]])
+        return false;
+    size_t i = 0;
+    for (;;) {
+        while (len - i >= 16) {
+            size_t k = bytes16_first(bytes16_load(s + i) <= ' ');
+            i += k;
+            if (k < 16)
+                break;
+        }
+        while (i < len && (unsigned char)s[i] > ' ')
+            i++;
+        if (i == len)
+            return true;
+        if (space[(unsigned char)s[i]] && (s[i] != ' ' || space[(unsigned char)s[i + 1]]))
+            return false;   /* s[i + 1] exists: the last byte is no space */
+        i++;   /* one space before a word, or a control character in one */
+    }
+}
+
 /* Word by word: most text needs no change, and then nothing moves. */
 void text_collapse_space(char *s)
 {
+    if (collapsed(s, strlen(s)))
+        return;
     unsigned char *w = (unsigned char *)s, *r = (unsigned char *)s;
     while (space[*r])
         r++;
