@@ -121,10 +121,11 @@ static char *fix_text(char *s)
     size_t len = strlen(s);
     bool c1 = false, latin = true;
     for (size_t i = 0; i < len;) {
-        uint64_t x;
-        if (len - i >= 8 && (memcpy(&x, u + i, 8), !(x & 0x8080808080808080u))) {
-            i += 8;   /* eight ASCII bytes at once: most text is ASCII */
-            continue;
+        if (len - i >= 16) {   /* sixteen bytes at once: most text is ASCII */
+            size_t k = bytes16_first(bytes16_load(s + i) >= 0x80);
+            i += k;
+            if (k == 16)
+                continue;
         }
         if (u[i] < 0x80) {
             i++;
