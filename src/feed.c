@@ -278,9 +278,10 @@ static enum ns uri_ns(const struct xctx *x, const char *href)
     return u->ns;
 }
 
+/* name is in lower case. */
 static bool is_elem(const struct elem *e, enum ns ns, const char *name)
 {
-    return e->ns == ns && !strcasecmp(e->name, name);
+    return e->ns == ns && tolower((unsigned char)e->name[0]) == name[0] && !strcasecmp(e->name, name);
 }
 
 /* libxml2 hands a start tag's attributes over as five pointers each:
@@ -1013,9 +1014,14 @@ static void field_start(struct parse *p, const struct elem *e, const struct attr
     c->depth = p->depth;
     c->guid = guid;
     c->text.len = 0;
-    sbuf_append(&c->text, "", 0);
+    if (c->text.data)
+        c->text.data[0] = '\0';
+    else
+        sbuf_append(&c->text, "", 0);
     c->markup_on = c->tag_open = c->children = false;
     c->person_child = 0;
+    if (rule->how != H_ATOMTEXT && rule->how != H_ATOMLINK && !guid)
+        return;   /* the common case: no attribute is read (c->attr is all NULL) */
     for (int k = 0; k < A_COUNT; k++) {
         bool wanted = (rule->how == H_ATOMTEXT && (k == A_TYPE || k == A_MODE)) ||
                       (rule->how == H_ATOMLINK && (k == A_REL || k == A_HREF)) || (guid && k == A_PERMALINK);

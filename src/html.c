@@ -188,14 +188,17 @@ static const bool word_end[256] = {
     ['<'] = true, ['&'] = true,
 };
 
-/* The first byte at or after j that may end a run of words: white space,
- * '<', '&' (or another byte below 0x20); len if none. Sixteen bytes at a
- * time: most of a summary is words. */
+/* The first byte at or after j that may end a run of words: white space
+ * other than one ' ' before a word, '<', '&' (or another byte below 0x20);
+ * len if none. Sixteen bytes at a time (looking one byte further, at what
+ * follows each space): most of a summary is words and single spaces. */
 static size_t text_stop(const char *s, size_t len, size_t j)
 {
-    for (; len - j >= 16; j += 16) {
-        bytes16 v = bytes16_load(s + j);
-        size_t k = bytes16_first((v <= ' ') | (v == '<') | (v == '&'));
+    for (; len - j >= 17; j += 16) {
+        bytes16 v = bytes16_load(s + j), next = bytes16_load(s + j + 1);
+        bytes16 ends = (bytes16)((next <= ' ') | (next == '<') | (next == '&'));
+        bytes16 stop = (bytes16)((v < ' ') | (v == '<') | (v == '&')) | ((bytes16)(v == ' ') & ends);
+        size_t k = bytes16_first(stop);
         if (k < 16)
             return j + k;
     }
