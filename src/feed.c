@@ -756,6 +756,52 @@ static xmlChar *node_base(const struct parse *p, size_t depth, const char *inner
     return abs;
 }
 
+/* Bytes a plain URL's path and query may hold: RFC 3986's unreserved and
+ * sub-delims, ':', '@', '/' and '?' (no '%', '#', '[' or ']', whose rules
+ * are longer). */
+static const bool url_plain[256] = {
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
+    ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
+    ['9'] = 1, ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1,
+    ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, [';'] = 1, ['='] = 1, [':'] = 1, ['@'] = 1,
+    ['/'] = 1, ['?'] = 1,
+};
+
+/* True when url is an absolute http(s) URL that xmlBuildURI would give
+ * back unchanged whatever the base: "http://" or "https://", a host of
+ * letters, digits, '.' and '-', a port of 1 to 5 digits, then a path and query of
+ * url_plain bytes only, which RFC 3986 (and libxml2's parser of it)
+ * accepts. Most links are like that, and the check is much cheaper than
+ * parsing them; any other reference goes through xmlBuildURI. */
+static bool plain_http_url(const char *url)
+{
+    size_t i = !strncmp(url, "http://", 7) ? 7 : !strncmp(url, "https://", 8) ? 8 : 0;
+    if (!i)
+        return false;
+    size_t host = i;
+    while (isalnum((unsigned char)url[i]) || url[i] == '.' || url[i] == '-')
+        i++;
+    if (i == host)
+        return false;
+    if (url[i] == ':') {   /* a port: libxml2 refuses none, and one too large for an int */
+        size_t port = ++i;
+        while (isdigit((unsigned char)url[i]))
+            i++;
+        if (i == port || i - port > 5)
+            return false;
+    }
+    if (url[i] && url[i] != '/' && url[i] != '?')
+        return false;
+    while (url_plain[(unsigned char)url[i]])
+        i++;
+    return url[i] == '\0';
+}
+
 /* An absolute http(s) URL from a (possibly relative) reference, resolved
  * against the base in scope (which ends at the document URL). */
 static char *resolve_link(const struct parse *p, size_t depth, const char *inner, const char *ref)
@@ -764,6 +810,8 @@ static char *resolve_link(const struct parse *p, size_t depth, const char *inner
     char *trimmed = finish_text(xstrdup(ref));
     if (!trimmed)
         return NULL;
+    if (plain_http_url(trimmed))
+        return trimmed;   /* absolute: the base changes nothing */
     xmlChar *base = node_base(p, depth, inner);
     xmlChar *abs = xmlBuildURI((const xmlChar *)trimmed, base);
     if (abs && url_is_http((const char *)abs))
