@@ -228,13 +228,13 @@ static size_t word_prefix(const char *s, size_t n, char *out)
             out[k] = (char)w;
         return k;
     }
-    bytes16 v = bytes16_load(s);
-    bytes16 folded = v | 0x20;   /* a letter in lower case; no other byte becomes one */
-    bytes16 letter = (bytes16)((folded >= 'a') & (folded <= 'z'));
-    bytes16 word = letter | (bytes16)((v >= '0') & (v <= '9'));
-    bytes16 lowered = v | (letter & 0x20);
+    sbytes16 v = (sbytes16)bytes16_load(s);
+    sbytes16 folded = v | 0x20;   /* a letter in lower case; no other byte becomes one */
+    sbytes16 letter = (folded >= 'a') & (folded <= 'z');
+    sbytes16 word = letter | ((v >= '0') & (v <= '9'));
+    sbytes16 lowered = v | (letter & 0x20);
     memcpy(out, &lowered, sizeof lowered);
-    return bytes16_first(~word);
+    return bytes16_first((bytes16)~word);
 }
 
 static void put_ascii(struct folded *f, unsigned char c)

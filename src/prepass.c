@@ -113,8 +113,8 @@ static bool plain_byte(unsigned char c)
  * and then taken byte by byte. */
 static size_t special16(const char *s)
 {
-    bytes16 v = bytes16_load(s);
-    return bytes16_first((v < 0x20) | (v >= 0x80) | (v == '<') | (v == '&'));
+    sbytes16 v = (sbytes16)bytes16_load(s);
+    return bytes16_first((bytes16)((v < 0x20) | (v == '<') | (v == '&')));   /* signed: 0x80 and up are below 0x20 */
 }
 
 /* Append to the output; a short copy when there is room. */
