@@ -105,8 +105,9 @@ static const struct known_tag {
     {"th", TAG_BLOCK}, {"thead", TAG_BLOCK}, {"title", TAG_SKIP}, {"tr", TAG_BLOCK}, {"ul", TAG_BLOCK},
 };
 
-/* name is lower case. A binary search that compares the first letters
- * before calling strcmp: it runs for every tag of every summary. */
+/* name is lower case and not empty. A binary search that compares the
+ * first two letters before calling strcmp: it runs for every tag of every
+ * summary, and most names differ there ("p" from "pre", "b" from "br"). */
 static const struct known_tag *tag_find(const char *name)
 {
     size_t lo = 0, hi = sizeof known_tags / sizeof known_tags[0];
@@ -115,7 +116,9 @@ static const struct known_tag *tag_find(const char *name)
         const char *t = known_tags[mid].name;
         int d = (unsigned char)name[0] - (unsigned char)t[0];
         if (d == 0)
-            d = strcmp(name, t);
+            d = (unsigned char)name[1] - (unsigned char)t[1];
+        if (d == 0 && name[1])
+            d = strcmp(name + 2, t + 2);
         if (d == 0)
             return &known_tags[mid];
         if (d < 0)
