@@ -190,6 +190,51 @@ static bool is_separator(utf8proc_int32_t cp)
 }
 
 
+/* Letters that NFKC and case folding leave as they are, that are no
+ * combining mark and that no composition takes as its second character:
+ * the Arabic letters Urdu is written with and the CJK unified ideographs.
+ * Between them and after an ASCII character nothing changes, so a piece
+ * made of them only needs no utf8proc: pass 3 alone gives the same.
+ * Sorted; test_normalize checks every entry against utf8proc. */
+static const struct {
+    utf8proc_int32_t lo, hi;
+} stable_letters[] = {
+    {0x0621, 0x063A}, {0x0641, 0x064A}, {0x0679, 0x06D3}, {0x4E00, 0x9FFF},
+};
+
+static bool is_stable_letter(utf8proc_int32_t cp)
+{
+    for (size_t k = 0; k < sizeof stable_letters / sizeof stable_letters[0]; k++)
+        if (cp <= stable_letters[k].hi)
+            return cp >= stable_letters[k].lo;
+    return false;
+}
+
+/* True when s[0..len) is valid UTF-8 of stable letters only. */
+static bool all_stable(const char *s, size_t len)
+{
+    const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)s;
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0 || !is_stable_letter(cp))
+            return false;
+        i += (size_t)n;
+    }
+    return true;
+}
+
+/* Pass 3 alone over valid UTF-8. */
+static void put_cps(struct folded *f, const char *s, size_t len)
+{
+    const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)s;
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t cp;
+        i += (size_t)utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
+        put_cp(f, cp);
+    }
+}
+
 /* The end of the ASCII run from i, sixteen bytes at a time. */
 static size_t ascii_end(const char *s, size_t len, size_t i)
 {
@@ -301,6 +346,10 @@ static size_t put_run(struct folded *f, const char *s, size_t len, size_t i)
         if (k > i)
             put_ascii(f, (unsigned char)s[i]);
         put_separator(f);
+    } else if (all_stable(s + k, end - k)) {   /* letters NFKC leaves alone */
+        if (k > i)
+            put_ascii(f, (unsigned char)s[i]);
+        put_cps(f, s + k, end - k);
     } else {
         put_piece(f, s + i, end - i);
     }
