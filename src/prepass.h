@@ -9,8 +9,10 @@
  * and friends. So the pass, outside CDATA, comments and processing
  * instructions:
  *   - turns every entity reference it knows (XML's five, HTML 4's, plain
- *     internal-subset ones) into a numeric reference or its literal value,
- *     and escapes unknown ones and bare '&' so they survive as text;
+ *     internal-subset ones) into a numeric reference or its literal value
+ *     ("&gt;" in text becomes '>', which libxml2 reads faster than a
+ *     reference), and escapes unknown ones and bare '&' so they survive as
+ *     text;
  *   - drops the DOCTYPE (so libxml2 never sees a DTD to load), keeping only
  *     entities whose value is a plain literal (no '&', '%', '<'): nothing
  *     can expand into more than itself, billion laughs is inert;
