@@ -261,15 +261,15 @@ static const unsigned char ascii_word[128] = {
     ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
 };
 
-/* The letters and digits that start s[0..n) (which is ASCII up to the
- * first byte that is not a letter or digit), as pass 3 writes them, onto
- * out; returns how many, at most 16. Sixteen bytes at a time when there
- * are sixteen, and then all sixteen are written: out needs room for them. */
+/* The ASCII letters and digits that start s[0..n), as pass 3 writes them,
+ * onto out; returns how many, at most 16 (the caller cuts them at the end
+ * of its ASCII run). Sixteen bytes at a time when there are sixteen, and
+ * then all sixteen are written: out needs room for them. */
 static size_t word_prefix(const char *s, size_t n, char *out)
 {
     if (n < 16) {
         size_t k = 0;
-        for (unsigned char w; k < n && (w = ascii_word[(unsigned char)s[k]]); k++)
+        for (unsigned char c, w; k < n && (c = (unsigned char)s[k]) < 0x80 && (w = ascii_word[c]); k++)
             out[k] = (char)w;
         return k;
     }
