@@ -274,8 +274,14 @@ static int month_from_name(const char **p)
 {
     static const char names[12][4] = {"jan", "feb", "mar", "apr", "may", "jun",
                                       "jul", "aug", "sep", "oct", "nov", "dec"};
+    char low[3];   /* the first three letters in lower case, once */
+    for (int k = 0; k < 3; k++) {
+        if (!(*p)[k])
+            return 0;
+        low[k] = (char)tolower((unsigned char)(*p)[k]);
+    }
     for (int i = 0; i < 12; i++) {
-        if (strncasecmp(*p, names[i], 3) == 0) {
+        if (memcmp(low, names[i], 3) == 0) {
             *p += 3;
             while (isalpha((unsigned char)**p))   /* full names: "March" */
                 (*p)++;

@@ -122,10 +122,11 @@ static char *fix_text(char *s)
     size_t len = strlen(s);
     bool c1 = false, latin = true;
     for (size_t i = 0; i < len;) {
-        uint64_t x;
-        if (len - i >= 8 && (memcpy(&x, u + i, 8), !(x & 0x8080808080808080u))) {
-            i += 8;   /* eight ASCII bytes at once: most text is ASCII */
-            continue;
+        if (len - i >= 16) {   /* sixteen bytes at once: most text is ASCII */
+            size_t k = bytes16_first(bytes16_load(s + i) >= 0x80);
+            i += k;
+            if (k == 16)
+                continue;
         }
         if (u[i] < 0x80) {
             i++;
@@ -278,9 +279,10 @@ static enum ns uri_ns(const struct xctx *x, const char *href)
     return u->ns;
 }
 
+/* name is in lower case. */
 static bool is_elem(const struct elem *e, enum ns ns, const char *name)
 {
-    return e->ns == ns && !strcasecmp(e->name, name);
+    return e->ns == ns && tolower((unsigned char)e->name[0]) == name[0] && !strcasecmp(e->name, name);
 }
 
 /* libxml2 hands a start tag's attributes over as five pointers each:
@@ -769,6 +771,52 @@ static xmlChar *node_base(const struct parse *p, size_t depth, const char *inner
     return abs;
 }
 
+/* Bytes a plain URL's path and query may hold: RFC 3986's unreserved and
+ * sub-delims, ':', '@', '/' and '?' (no '%', '#', '[' or ']', whose rules
+ * are longer). */
+static const bool url_plain[256] = {
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
+    ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
+    ['9'] = 1, ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1,
+    ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, [';'] = 1, ['='] = 1, [':'] = 1, ['@'] = 1,
+    ['/'] = 1, ['?'] = 1,
+};
+
+/* True when url is an absolute http(s) URL that xmlBuildURI would give
+ * back unchanged whatever the base: "http://" or "https://", a host of
+ * letters, digits, '.' and '-', a port of 1 to 5 digits, then a path and query of
+ * url_plain bytes only, which RFC 3986 (and libxml2's parser of it)
+ * accepts. Most links are like that, and the check is much cheaper than
+ * parsing them; any other reference goes through xmlBuildURI. */
+static bool plain_http_url(const char *url)
+{
+    size_t i = !strncmp(url, "http://", 7) ? 7 : !strncmp(url, "https://", 8) ? 8 : 0;
+    if (!i)
+        return false;
+    size_t host = i;
+    while (isalnum((unsigned char)url[i]) || url[i] == '.' || url[i] == '-')
+        i++;
+    if (i == host)
+        return false;
+    if (url[i] == ':') {   /* a port: libxml2 refuses none, and one too large for an int */
+        size_t port = ++i;
+        while (isdigit((unsigned char)url[i]))
+            i++;
+        if (i == port || i - port > 5)
+            return false;
+    }
+    if (url[i] && url[i] != '/' && url[i] != '?')
+        return false;
+    while (url_plain[(unsigned char)url[i]])
+        i++;
+    return url[i] == '\0';
+}
+
 /* An absolute http(s) URL from a (possibly relative) reference, resolved
  * against the base in scope (which ends at the document URL). */
 static char *resolve_link(const struct parse *p, size_t depth, const char *inner, const char *ref)
@@ -777,6 +825,8 @@ static char *resolve_link(const struct parse *p, size_t depth, const char *inner
     char *trimmed = finish_text(xstrdup(ref));
     if (!trimmed)
         return NULL;
+    if (plain_http_url(trimmed))
+        return trimmed;   /* absolute: the base changes nothing */
     xmlChar *base = node_base(p, depth, inner);
     xmlChar *abs = xmlBuildURI((const xmlChar *)trimmed, base);
     if (abs && url_is_http((const char *)abs))
@@ -1054,9 +1104,14 @@ static void field_start(struct parse *p, const struct elem *e, const struct attr
     c->depth = p->depth;
     c->guid = guid;
     c->text.len = 0;
-    sbuf_append(&c->text, "", 0);
+    if (c->text.data)
+        c->text.data[0] = '\0';
+    else
+        sbuf_append(&c->text, "", 0);
     c->markup_on = c->tag_open = c->children = false;
     c->person_child = 0;
+    if (rule->how != H_ATOMTEXT && rule->how != H_ATOMLINK && !guid)
+        return;   /* the common case: no attribute is read (c->attr is all NULL) */
     for (int k = 0; k < A_COUNT; k++) {
         bool wanted = (rule->how == H_ATOMTEXT && (k == A_TYPE || k == A_MODE)) ||
                       (rule->how == H_ATOMLINK && (k == A_REL || k == A_HREF)) || (guid && k == A_PERMALINK);
@@ -1429,11 +1484,14 @@ static int xml_open(struct parse *p, const char *enc, const char *base_url)
         return -1;
     int opts = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
                XML_PARSE_NOWARNING;
-    xmlCharEncodingHandlerPtr h = enc ? xmlFindCharEncodingHandler(enc) : NULL;
-    if (h) {   /* a label libxml2 does not know is left to the declaration */
+    /* UTF-8 needs no converter: the pre-pass has made it valid, and a
+     * converter would only copy every byte once more. */
+    bool utf8 = enc && !strcmp(enc, "UTF-8");
+    xmlCharEncodingHandlerPtr h = enc && !utf8 ? xmlFindCharEncodingHandler(enc) : NULL;
+    if (h)   /* a label libxml2 does not know is left to the declaration */
         xmlSwitchToEncoding(p->ctxt, h);
+    if (h || utf8)
         opts |= XML_PARSE_IGNORE_ENC;   /* what we chose wins over the declaration */
-    }
     xmlCtxtUseOptions(p->ctxt, opts);
     if (p->ctxt->input && p->ctxt->input->filename) {   /* the URL a tree's document would carry */
         xmlChar *url = xmlPathToURI((const xmlChar *)p->ctxt->input->filename);

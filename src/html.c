@@ -105,15 +105,28 @@ static const struct known_tag {
     {"th", TAG_BLOCK}, {"thead", TAG_BLOCK}, {"title", TAG_SKIP}, {"tr", TAG_BLOCK}, {"ul", TAG_BLOCK},
 };
 
-static int tag_cmp(const void *key, const void *elem)
-{
-    return strcmp(key, ((const struct known_tag *)elem)->name);
-}
-
-/* name is lower case. */
+/* name is lower case and not empty. A binary search that compares the
+ * first two letters before calling strcmp: it runs for every tag of every
+ * summary, and most names differ there ("p" from "pre", "b" from "br"). */
 static const struct known_tag *tag_find(const char *name)
 {
-    return bsearch(name, known_tags, sizeof known_tags / sizeof known_tags[0], sizeof known_tags[0], tag_cmp);
+    size_t lo = 0, hi = sizeof known_tags / sizeof known_tags[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *t = known_tags[mid].name;
+        int d = (unsigned char)name[0] - (unsigned char)t[0];
+        if (d == 0)
+            d = (unsigned char)name[1] - (unsigned char)t[1];
+        if (d == 0 && name[1])
+            d = strcmp(name + 2, t + 2);
+        if (d == 0)
+            return &known_tags[mid];
+        if (d < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
 }
 
 /* The text being written, white space collapsed as it goes: a run of white
@@ -128,9 +141,10 @@ static const bool space[256] = {
     [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, ['\f'] = true, ['\v'] = true,
 };
 
-/* One word (no white space in it) onto the text. The output never needs
- * more room than the markup it comes from (html_to_text sizes it so), but
- * the check stays cheap. */
+/* One word, or words with one space between each (no other white
+ * space), onto the text. The output never needs more room than the
+ * markup it comes from (html_to_text sizes it so), but the check stays
+ * cheap. */
 static void text_word(struct text *t, const char *s, size_t n)
 {
     struct sbuf *o = &t->out;
@@ -176,6 +190,25 @@ static const bool word_end[256] = {
     [' '] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, ['\f'] = true, ['\v'] = true,
     ['<'] = true, ['&'] = true,
 };
+
+/* The first byte at or after j that may end a run of words: white space
+ * other than one ' ' before a word, '<', '&' (or another byte below 0x20);
+ * len if none. Sixteen bytes at a time (looking one byte further, at what
+ * follows each space): most of a summary is words and single spaces. */
+static size_t text_stop(const char *s, size_t len, size_t j)
+{
+    for (; len - j >= 17; j += 16) {
+        bytes16 v = bytes16_load(s + j), next = bytes16_load(s + j + 1);
+        bytes16 ends = (bytes16)((next <= ' ') | (next == '<') | (next == '&'));
+        bytes16 stop = (bytes16)((v < ' ') | (v == '<') | (v == '&')) | ((bytes16)(v == ' ') & ends);
+        size_t k = bytes16_first(stop);
+        if (k < 16)
+            return j + k;
+    }
+    while (j < len && (unsigned char)s[j] > ' ' && s[j] != '<' && s[j] != '&')
+        j++;
+    return j;
+}
 
 /* Index of the first occurrence of lit (case-insensitive) at or after i, or len. */
 static size_t find_ci(const char *s, size_t len, size_t i, const char *lit)
@@ -277,9 +310,38 @@ static size_t markup(const char *s, size_t len, size_t i, struct text *out)
     return end;
 }
 
+/* True when s[0..len) has no white space to collapse: none at either end,
+ * and each white space byte is one ' ' between two words. Sixteen bytes at
+ * a time: ids, dates, links and most titles are like that. */
+static bool collapsed(const char *s, size_t len)
+{
+    if (len == 0)
+        return true;
+    if (space[(unsigned char)s[0]] || space[(unsigned char)s[len - 1]])
+        return false;
+    size_t i = 0;
+    for (;;) {
+        while (len - i >= 16) {
+            size_t k = bytes16_first(bytes16_load(s + i) <= ' ');
+            i += k;
+            if (k < 16)
+                break;
+        }
+        while (i < len && (unsigned char)s[i] > ' ')
+            i++;
+        if (i == len)
+            return true;
+        if (space[(unsigned char)s[i]] && (s[i] != ' ' || space[(unsigned char)s[i + 1]]))
+            return false;   /* s[i + 1] exists: the last byte is no space */
+        i++;   /* one space before a word, or a control character in one */
+    }
+}
+
 /* Word by word: most text needs no change, and then nothing moves. */
 void text_collapse_space(char *s)
 {
+    if (collapsed(s, strlen(s)))
+        return;
     unsigned char *w = (unsigned char *)s, *r = (unsigned char *)s;
     while (space[*r])
         r++;
@@ -318,9 +380,19 @@ char *html_to_text(const char *html, size_t len)
             t.gap = true;
             i++;
         } else {
+            /* Words and the single spaces between them need no change:
+             * they go over in one piece, up to the next markup, entity,
+             * or white space that is not one space before a word. */
             size_t j = i + 1;
-            while (j < len && !word_end[(unsigned char)html[j]])
-                j++;
+            for (;;) {
+                j = text_stop(html, len, j);
+                if (j < len && !word_end[(unsigned char)html[j]])
+                    j++;   /* a control character: part of the word */
+                else if (j + 1 < len && html[j] == ' ' && !word_end[(unsigned char)html[j + 1]])
+                    j += 2;
+                else
+                    break;
+            }
             text_word(&t, html + i, j - i);
             i = j;
         }

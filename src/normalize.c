@@ -19,7 +19,6 @@
  * as a separator, and none combines with an ASCII neighbour. */
 #include "normalize.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -191,14 +190,58 @@ static bool is_separator(utf8proc_int32_t cp)
 }
 
 
-/* The end of the ASCII run from i, eight bytes at a time while none has
- * its high bit set. */
+/* Letters that NFKC and case folding leave as they are, that are no
+ * combining mark and that no composition takes as its second character:
+ * the Arabic letters Urdu is written with and the CJK unified ideographs.
+ * Between them and after an ASCII character nothing changes, so a piece
+ * made of them only needs no utf8proc: pass 3 alone gives the same.
+ * Sorted; test_normalize checks every entry against utf8proc. */
+static const struct {
+    utf8proc_int32_t lo, hi;
+} stable_letters[] = {
+    {0x0621, 0x063A}, {0x0641, 0x064A}, {0x0679, 0x06D3}, {0x4E00, 0x9FFF},
+};
+
+static bool is_stable_letter(utf8proc_int32_t cp)
+{
+    for (size_t k = 0; k < sizeof stable_letters / sizeof stable_letters[0]; k++)
+        if (cp <= stable_letters[k].hi)
+            return cp >= stable_letters[k].lo;
+    return false;
+}
+
+/* True when s[0..len) is valid UTF-8 of stable letters only. */
+static bool all_stable(const char *s, size_t len)
+{
+    const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)s;
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0 || !is_stable_letter(cp))
+            return false;
+        i += (size_t)n;
+    }
+    return true;
+}
+
+/* Pass 3 alone over valid UTF-8. */
+static void put_cps(struct folded *f, const char *s, size_t len)
+{
+    const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)s;
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t cp;
+        i += (size_t)utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
+        put_cp(f, cp);
+    }
+}
+
+/* The end of the ASCII run from i, sixteen bytes at a time. */
 static size_t ascii_end(const char *s, size_t len, size_t i)
 {
-    for (uint64_t x; len - i >= 8; i += 8) {
-        memcpy(&x, s + i, 8);
-        if (x & 0x8080808080808080u)
-            break;
+    for (; len - i >= 16; i += 16) {
+        size_t k = bytes16_first(bytes16_load(s + i) >= 0x80);
+        if (k < 16)
+            return i + k;
     }
     while (i < len && (unsigned char)s[i] < 0x80)
         i++;
@@ -218,6 +261,27 @@ static const unsigned char ascii_word[128] = {
     ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
 };
 
+/* The ASCII letters and digits that start s[0..n), as pass 3 writes them,
+ * onto out; returns how many, at most 16 (the caller cuts them at the end
+ * of its ASCII run). Sixteen bytes at a time when there are sixteen, and
+ * then all sixteen are written: out needs room for them. */
+static size_t word_prefix(const char *s, size_t n, char *out)
+{
+    if (n < 16) {
+        size_t k = 0;
+        for (unsigned char c, w; k < n && (c = (unsigned char)s[k]) < 0x80 && (w = ascii_word[c]); k++)
+            out[k] = (char)w;
+        return k;
+    }
+    sbytes16 v = (sbytes16)bytes16_load(s);
+    sbytes16 folded = v | 0x20;   /* a letter in lower case; no other byte becomes one */
+    sbytes16 letter = (folded >= 'a') & (folded <= 'z');
+    sbytes16 word = letter | ((v >= '0') & (v <= '9'));
+    sbytes16 lowered = v | (letter & 0x20);
+    memcpy(out, &lowered, sizeof lowered);
+    return bytes16_first((bytes16)~word);
+}
+
 static void put_ascii(struct folded *f, unsigned char c)
 {
     unsigned char w = ascii_word[c];
@@ -235,7 +299,7 @@ static size_t put_ascii_run(struct folded *f, const char *s, size_t len, size_t 
     size_t end = ascii_end(s, len, i);
     if (end < len && end > i)
         end--;   /* the character before non-ASCII goes with it */
-    size_t need = f->out.len + (end - i) + 2;   /* a space, the bytes, the NUL */
+    size_t need = f->out.len + (end - i) + 2 + 16;   /* a space, the bytes, the NUL; word_prefix's 16 */
     if (f->out.cap < need) {
         f->out.data = xrealloc(f->out.data, need);
         f->out.cap = need;
@@ -243,16 +307,23 @@ static size_t put_ascii_run(struct folded *f, const char *s, size_t len, size_t 
     char *out = f->out.data;
     size_t o = f->out.len;
     bool pending = f->pending_space;
-    for (; i < end; i++) {
-        unsigned char w = ascii_word[(unsigned char)s[i]];
-        if (w) {
-            if (pending)
-                out[o++] = ' ';
-            pending = false;
-            out[o++] = (char)w;
-        } else {
+    while (i < end) {
+        if (!ascii_word[(unsigned char)s[i]]) {   /* a separator */
             pending = o > 0;
+            i++;
+            continue;
         }
+        if (pending)
+            out[o++] = ' ';
+        pending = false;
+        size_t k;
+        do {   /* a word, up to sixteen bytes at a time */
+            k = word_prefix(s + i, len - i, out + o);
+            if (k > end - i)
+                k = end - i;
+            i += k;
+            o += k;
+        } while (k == 16);
     }
     out[o] = '\0';
     f->out.len = o;
@@ -275,6 +346,10 @@ static size_t put_run(struct folded *f, const char *s, size_t len, size_t i)
         if (k > i)
             put_ascii(f, (unsigned char)s[i]);
         put_separator(f);
+    } else if (all_stable(s + k, end - k)) {   /* letters NFKC leaves alone */
+        if (k > i)
+            put_ascii(f, (unsigned char)s[i]);
+        put_cps(f, s + k, end - k);
     } else {
         put_piece(f, s + i, end - i);
     }
@@ -286,7 +361,10 @@ char *norm_text(const char *text)
     if (!text)
         text = "";
     size_t len = strlen(text);
-    struct folded f = {0};
+    /* Room for the text as it is (folded ASCII is never longer) and
+     * word_prefix's overshoot, so that ASCII runs need no realloc. */
+    struct folded f = {.out = {.data = xmalloc(len + 2 + 16), .cap = len + 2 + 16}};
+    f.out.data[0] = '\0';
     size_t i = 0;
     while (i < len) {
         i = put_ascii_run(&f, text, len, i);

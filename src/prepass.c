@@ -4,7 +4,6 @@
 #include "html.h"
 
 #include <ctype.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -109,18 +108,13 @@ static bool plain_byte(unsigned char c)
     return plain[c];
 }
 
-/* True when none of the 8 bytes at s needs a look: no byte at or above
- * 0x80, none below 0x20, no '<' and no '&' (a word-at-a-time test: a
- * byte is found by the borrow it makes). Tabs and newlines fail it and
- * are then taken byte by byte. */
-static bool plain8(const char *s)
+/* The first of the 16 bytes at s that may need a look: at or above 0x80,
+ * below 0x20, '<' or '&'; 16 if none. Tabs and newlines are found too,
+ * and then taken byte by byte. */
+static size_t special16(const char *s)
 {
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    uint64_t x;
-    memcpy(&x, s, 8);
-    uint64_t lt = x ^ (ones * '<'), amp = x ^ (ones * '&');
-    uint64_t found = x | ((x - ones * 0x20) & ~x) | ((lt - ones) & ~lt) | ((amp - ones) & ~amp);
-    return (found & highs) == 0;
+    sbytes16 v = (sbytes16)bytes16_load(s);
+    return bytes16_first((bytes16)((v < 0x20) | (v == '<') | (v == '&')));   /* signed: 0x80 and up are below 0x20 */
 }
 
 /* Append to the output; a short copy when there is room. */
@@ -145,8 +139,15 @@ static void put(struct prepass *pp, const char *s, size_t n)
 static size_t plain_run(const char *s, size_t len, size_t i, bool final)
 {
     for (;;) {
-        while (len - i >= 8 && plain8(s + i))
-            i += 8;
+        while (len - i >= 16) {
+            size_t k = special16(s + i);
+            i += k;
+            if (k == 16)
+                continue;
+            if (!plain_byte((unsigned char)s[i]))
+                break;
+            i++;   /* white space */
+        }
         while (i < len && plain_byte((unsigned char)s[i]))
             i++;
         if (len - i < 10 && !final)
@@ -370,20 +371,70 @@ static size_t char_ref(struct prepass *pp, const char *s, size_t len, size_t i)
     return k + 1;
 }
 
+/* Whether the output ends in text, outside every tag: the last '<'
+ * written was closed by a '>' outside quotes (as libxml2 finds the end of
+ * a tag). With no '<' in the output, it is where the last output ended. */
+static bool out_in_text(const struct prepass *pp)
+{
+    const struct sbuf *o = &pp->out;
+    const char *lt = o->len ? memrchr(o->data, '<', o->len) : NULL;
+    if (!lt)
+        return pp->text_before;
+    for (const char *c = lt + 1, *end = o->data + o->len; c < end; c++) {
+        if (*c == '>')
+            return true;
+        if (*c == '"' || *c == '\'') {
+            const char *q = memchr(c + 1, *c, (size_t)(end - c - 1));
+            if (!q)
+                return false;
+            c = q;
+        }
+    }
+    return false;
+}
+
+/* "&gt;" in text is written as '>', which libxml2 reads with the text
+ * around it instead of as a reference of its own (escaped HTML has one in
+ * every tag: a fifth of the parser's work). Only in text ("&gt;" in a tag
+ * stays what it was), and not after "]]" ("]]>" is no text). text_at
+ * remembers a point known to be in text, so that the look back is short. */
+static bool literal_gt(struct prepass *pp)
+{
+    const struct sbuf *o = &pp->out;
+    if (o->len < 2 || (o->data[o->len - 1] == ']' && o->data[o->len - 2] == ']'))
+        return false;
+    if (pp->text_at == 0 || pp->text_at > o->len || memchr(o->data + pp->text_at, '<', o->len - pp->text_at))
+        if (!out_in_text(pp))
+            return false;
+    return true;
+}
+
 /* '&' at i: a reference libxml2 keeps, or text that survives. Returns the
  * index just past what was consumed, or i to wait for more bytes. */
 static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i, bool final)
 {
+    /* The common case, in short: XML's own five, as numeric references
+     * (libxml2 keeps those after an error), "&gt;" in text as itself. */
     static const struct {
         char ref[7], numeric[6];
         size_t n;
     } five[] = {{"&lt;", "&#60;", 4}, {"&gt;", "&#62;", 4}, {"&amp;", "&#38;", 5}, {"&quot;", "&#34;", 6},
                 {"&apos;", "&#39;", 6}};
-    for (size_t f = 0; f < sizeof five / sizeof five[0]; f++) {   /* the common case, in short */
-        if (len - i >= five[f].n && !memcmp(s + i, five[f].ref, five[f].n)) {
+    int f = -1;
+    switch (len - i > 3 ? s[i + 1] : 0) {   /* one look picks the candidate */
+    case 'l': f = 0; break;
+    case 'g': f = 1; break;
+    case 'a': f = s[i + 2] == 'm' ? 2 : 4; break;
+    case 'q': f = 3; break;
+    }
+    if (f >= 0 && len - i >= five[f].n && !memcmp(s + i, five[f].ref, five[f].n)) {
+        if (f == 1 && literal_gt(pp)) {
+            put(pp, ">", 1);
+            pp->text_at = pp->out.len;
+        } else {
             put(pp, five[f].numeric, 5);
-            return i + five[f].n;
         }
+        return i + five[f].n;
     }
     size_t k = i + 1;
     while (k < len && k - i <= PREPASS_MAX_ENTITY_NAME + 2 && (isalnum((unsigned char)s[k]) || strchr("#_-.", s[k])))
@@ -476,6 +527,8 @@ size_t prepass_step(struct prepass *pp, const char *s, size_t len, bool final)
             break;
         i = next;
     }
+    pp->text_before = out_in_text(pp);   /* the caller empties out */
+    pp->text_at = 0;
     return i;
 }
 

@@ -9,8 +9,10 @@
  * and friends. So the pass, outside CDATA, comments and processing
  * instructions:
  *   - turns every entity reference it knows (XML's five, HTML 4's, plain
- *     internal-subset ones) into a numeric reference or its literal value,
- *     and escapes unknown ones and bare '&' so they survive as text;
+ *     internal-subset ones) into a numeric reference or its literal value
+ *     ("&gt;" in text becomes '>', which libxml2 reads faster than a
+ *     reference), and escapes unknown ones and bare '&' so they survive as
+ *     text;
  *   - drops the DOCTYPE (so libxml2 never sees a DTD to load), keeping only
  *     entities whose value is a plain literal (no '&', '%', '<'): nothing
  *     can expand into more than itself, billion laughs is inert;
@@ -37,6 +39,11 @@ struct prepass {
     bool utf8;                 /* repair invalid UTF-8 (the document is read as UTF-8) */
     struct prepass_entity ents[PREPASS_MAX_ENTITIES];
     size_t n_ents;
+    /* Where the output stands, for "&gt;" (see prepass.c): text_at is an
+     * offset in out known to be in text (0: nothing known); text_before
+     * says whether what was written before out was emptied ended in text. */
+    size_t text_at;
+    bool text_before;
 };
 
 /* Rewrite s[0..len) onto pp->out. Returns how many bytes were consumed:

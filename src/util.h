@@ -5,6 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* A growable NUL-terminated byte string. Zero-initialise, append, then either
  * take ownership with sbuf_steal() or release with sbuf_free(). */
@@ -43,3 +47,43 @@ bool url_is_http(const char *url);
 /* Current wall-clock time in seconds and in milliseconds. */
 int64_t now_wall(void);
 int64_t now_wall_ms(void);
+
+/* Sixteen bytes as one vector (the GCC and clang vector extension): a
+ * comparison tests all sixteen at once, giving 0xFF in each byte for which
+ * it holds. The byte-level scanners (pre-pass, HTML text) use it on the
+ * runs of plain bytes that are most of a feed. */
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
+/* The same bytes compared as signed: one comparison then tells the ASCII
+ * range apart too (a byte at or above 0x80 is negative), and on x86-64
+ * signed comparisons are single instructions. */
+typedef signed char sbytes16 __attribute__((vector_size(16)));
+
+static inline bytes16 bytes16_load(const char *s)
+{
+    bytes16 v;
+    memcpy(&v, s, sizeof v);
+    return v;
+}
+
+/* The index of the first byte set in a comparison's result, 16 if none.
+ * On x86-64 one instruction gathers the sixteen results into a mask. */
+static inline size_t bytes16_first(bytes16 m)
+{
+#ifdef __SSE2__
+    unsigned bits = (unsigned)_mm_movemask_epi8((__m128i)m);
+    return bits ? (size_t)__builtin_ctz(bits) : 16;
+#else
+    uint64_t half[2];
+    memcpy(half, &m, sizeof half);
+    for (size_t h = 0; h < 2; h++) {
+        if (!half[h])
+            continue;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        return 8 * h + (size_t)__builtin_ctzll(half[h]) / 8;   /* the first byte is the lowest */
+#else
+        return 8 * h + (size_t)__builtin_clzll(half[h]) / 8;
+#endif
+    }
+    return 16;
+#endif
+}

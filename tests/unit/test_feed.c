@@ -285,6 +285,38 @@ static void test_base_url_resolves(void **state)
     feed_doc_free(&doc);
 }
 
+/* Absolute links are kept as they are written when libxml2's URI parser
+ * takes them, and dropped when it does not; plain ones skip the parser
+ * (plain_http_url), the rest go through it: both must agree. */
+static void test_absolute_links(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *written, *kept;
+    } links[] = {
+        {"https://a.test/2025/story-1", "https://a.test/2025/story-1"},
+        {"http://a.test:8080/p/(x)?q=1&amp;r=a;b@c:d/e?f", "http://a.test:8080/p/(x)?q=1&r=a;b@c:d/e?f"},
+        {" http://a.test ", "http://a.test"},
+        {"http://a.test:/p", NULL},                                       /* a port needs digits */
+        {"http://a.test:2147483648/p", NULL},                             /* and fits an int */
+        {"http://a.test:0000080/p", "http://a.test:0000080/p"},
+        {"https://a.test/%7Euser/#top", "https://a.test/%7Euser/#top"},
+        {"https://a.test/%zz", NULL},                                     /* not a percent escape */
+        {"https://a.test/a b", NULL},
+        {"https://a.test/[x]", NULL},
+    };
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        struct sbuf b = {0};
+        sbuf_printf(&b, "<rss><channel><item><link>%s</link></item></channel></rss>", links[i].written);
+        struct feed_doc doc;
+        parse_ok(b.data, b.len, NULL, "https://base.test/feed.xml", &doc);
+        assert_int_equal(doc.n_items, 1);
+        assert_str_or_null(doc.items[0].link, links[i].kept);
+        feed_doc_free(&doc);
+        sbuf_free(&b);
+    }
+}
+
 static void test_truncated_document(void **state)
 {
     (void)state;
@@ -763,6 +795,7 @@ int main(void)
         cmocka_unit_test(test_http_charset_overrides),
         cmocka_unit_test(test_utf16_bom),
         cmocka_unit_test(test_base_url_resolves),
+        cmocka_unit_test(test_absolute_links),
         cmocka_unit_test(test_truncated_document),
         cmocka_unit_test(test_billion_laughs_inert),
         cmocka_unit_test(test_oversize_refused),

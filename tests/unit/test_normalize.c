@@ -134,6 +134,51 @@ static void test_punctuation_short_cut(void **state)
                 "gwadar cpec attack now");
 }
 
+/* The short cut that leaves Arabic letters and CJK ideographs to pass 3
+ * alone (normalize.c, stable_letters) holds when NFKC and case folding
+ * keep each of them as it is, none is a combining mark, and no canonical
+ * composition takes one as its second character. Checked here for every
+ * code point of the ranges, against utf8proc. */
+static const struct {
+    utf8proc_int32_t lo, hi;
+} stable[] = {{0x0621, 0x063A}, {0x0641, 0x064A}, {0x0679, 0x06D3}, {0x4E00, 0x9FFF}};
+
+static bool in_stable(utf8proc_int32_t cp)
+{
+    for (size_t k = 0; k < sizeof stable / sizeof stable[0]; k++)
+        if (cp >= stable[k].lo && cp <= stable[k].hi)
+            return true;
+    return false;
+}
+
+static void test_stable_letters_short_cut(void **state)
+{
+    (void)state;
+    const int nfkc = UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE;
+    for (size_t k = 0; k < sizeof stable / sizeof stable[0]; k++) {
+        for (utf8proc_int32_t cp = stable[k].lo; cp <= stable[k].hi; cp++) {
+            utf8proc_uint8_t in[8], *out = NULL;
+            in[utf8proc_encode_char(cp, in)] = 0;
+            utf8proc_map(in, 0, &out, UTF8PROC_NULLTERM | nfkc);
+            bool same = out && strcmp((const char *)out, (const char *)in) == 0;
+            free(out);
+            if (!same || utf8proc_get_property(cp)->combining_class != 0)
+                fail_msg("U+%04X is changed by NFKC + case folding, or combines", (unsigned)cp);
+        }
+    }
+    for (utf8proc_int32_t z = 0; z <= 0x10FFFF; z++) {   /* no composite ends in one of them */
+        if (z >= 0xD800 && z <= 0xDFFF)
+            continue;
+        utf8proc_int32_t out[8];
+        utf8proc_ssize_t n = utf8proc_decompose_char(z, out, 8, UTF8PROC_DECOMPOSE, NULL);
+        if (n >= 2 && n <= 8 && in_stable(out[n - 1]))
+            fail_msg("U+%04X decomposes to one ending in U+%04X", (unsigned)z, (unsigned)out[n - 1]);
+    }
+    expect_norm("A瓜达尔 中国.工程师", "a瓜达尔 中国 工程师");
+    expect_norm("گوادر میں چینی", "گوادر میں چینی");
+    expect_norm("x\xd9\x8a\xd9\x83\xd9\x87", "xیکہ");   /* Arabic yeh, kaf, heh: folded all the same */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_urdu_variants),
         cmocka_unit_test(test_ascii_short_cut),
         cmocka_unit_test(test_punctuation_short_cut),
+        cmocka_unit_test(test_stable_letters_short_cut),
         cmocka_unit_test(test_invalid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
