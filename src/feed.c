@@ -298,6 +298,8 @@ static char *attr_value(const xmlChar *value, const xmlChar *end)
 {
     const char *s = (const char *)value;
     size_t len = (size_t)(end - value);
+    if (!memchr(s, '&', len))   /* the common case */
+        return xstrndup(s, len);
     struct sbuf b = {0};
     const char *amp;
     while ((amp = memmem(s, len, "&#38;", 5))) {
@@ -1400,9 +1402,9 @@ static void text_in(struct parse *p, const char *s, size_t len)
  * stood alone (one the pre-pass took for one in a tag): then it is itself. */
 static size_t unescape(char *out, char letter)
 {
-    bool lt = letter == PREPASS_CODED_LT[1], del = letter == PREPASS_CODED_DEL[1];
-    *out = lt ? '<' : PREPASS_DEL;
-    return lt || del;
+    bool lt = letter == PREPASS_CODED_LT[1], amp = letter == PREPASS_CODED_AMP[1];
+    *out = lt ? '<' : amp ? '&' : PREPASS_DEL;
+    return lt || amp || letter == PREPASS_CODED_DEL[1];
 }
 
 /* Coded text, decoded. An escape cut from its letter by the end of one

@@ -457,8 +457,8 @@ static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i,
         if (f == 1 && literal_gt(pp)) {
             put(pp, ">", 1);
             pp->text_at = pp->out.len;
-        } else if (f == 0 && pp->utf8 && in_text(pp)) {
-            put(pp, PREPASS_CODED_LT, 2);
+        } else if (f <= 2 && f != 1 && pp->utf8 && in_text(pp)) {   /* "&lt;", "&amp;" */
+            put(pp, f == 0 ? PREPASS_CODED_LT : PREPASS_CODED_AMP, 2);
             pp->text_at = pp->out.len;
         } else {
             put(pp, five[f].numeric, 5);

@@ -20,8 +20,8 @@
  * mode, reads each byte that is not valid UTF-8 as windows-1252.
  *
  * In UTF-8 mode, text (outside tags and comments; CDATA sections too) is
- * also coded: "&lt;" becomes DEL 'l' (PREPASS_CODED_LT) and each DEL the
- * document has DEL 'd'. libxml2 reads those with the text around them,
+ * also coded: "&lt;" becomes DEL 'l' (PREPASS_CODED_LT), "&amp;" DEL 'a'
+ * and each DEL the document has DEL 'd'. libxml2 reads those with the text around them,
  * where a reference costs it a call of its own and a callback each
  * (escaped HTML has one in every tag: most of the parser's work). The
  * reader of the text decodes it. Attribute values are not coded. */
@@ -36,6 +36,7 @@
 #define PREPASS_MAX_ENTITY_VALUE 1024
 #define PREPASS_DEL 0x7F              /* the escape byte of coded text */
 #define PREPASS_CODED_LT "\x7Fl"      /* '<' in coded text */
+#define PREPASS_CODED_AMP "\x7F" "a"  /* '&' in coded text */
 #define PREPASS_CODED_DEL "\x7F" "d"  /* DEL in coded text */
 #define PREPASS_MAX_HOLD (4u << 20)   /* an unfinished construct longer than this is cut */
 
