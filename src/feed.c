@@ -255,9 +255,19 @@ static int ns_cmp(const void *key, const void *elem)
 
 enum format { FMT_RSS, FMT_ATOM };
 
+/* rule_rank's answers for names in libxml2's dictionary, which keeps one
+ * copy of each name for the whole parse: a name is known by its address. */
+#define RANK_MEMO 16
+struct rank_memo {
+    const char *name;   /* NULL: empty */
+    int ns;
+    size_t rank;
+};
+
 struct xctx {
-    enum format fmt;
-    char *root_ns;   /* the root's namespace also counts as core */
+    enum format fmt;    /* set at the root, before any rule is looked up */
+    char *root_ns;      /* the root's namespace also counts as core */
+    struct rank_memo memo[RANK_MEMO];
 };
 
 /* An element as the rules see it: its name as libxml2's tree would hold it
@@ -265,6 +275,7 @@ struct xctx {
 struct elem {
     const char *name;
     enum ns ns;
+    bool interned;      /* name is libxml2's dictionary string */
 };
 
 static enum ns uri_ns(const struct xctx *x, const char *href)
@@ -465,19 +476,28 @@ static const struct rule atom_rules[] = {
 };
 
 /* The first rule an element matches (its rank), or SIZE_MAX. */
-static size_t rule_rank(const struct xctx *x, const struct elem *e, const struct rule **rule)
+static size_t rule_rank(struct xctx *x, const struct elem *e, const struct rule **rule)
 {
     const struct rule *rules = x->fmt == FMT_ATOM ? atom_rules : rss_rules;
     size_t n_rules = x->fmt == FMT_ATOM ? sizeof atom_rules / sizeof atom_rules[0]
                                         : sizeof rss_rules / sizeof rss_rules[0];
+    struct rank_memo *m = &x->memo[((uintptr_t)e->name >> 4 ^ (uintptr_t)e->ns) % RANK_MEMO];
+    if (e->interned && m->name == e->name && m->ns == (int)e->ns) {
+        *rule = m->rank == SIZE_MAX ? NULL : &rules[m->rank];
+        return m->rank;
+    }
+    size_t rank = SIZE_MAX;
     unsigned char first = (unsigned char)tolower((unsigned char)e->name[0]);
     for (size_t r = 0; r < n_rules; r++) {
         if (rules[r].ns == e->ns && (unsigned char)rules[r].name[0] == first && !strcasecmp(e->name, rules[r].name)) {
             *rule = &rules[r];
-            return r;
+            rank = r;
+            break;
         }
     }
-    return SIZE_MAX;
+    if (e->interned)
+        *m = (struct rank_memo){.name = e->name, .ns = (int)e->ns, .rank = rank};
+    return rank;
 }
 
 static void best_init(size_t best[F_COUNT])
@@ -1340,7 +1360,7 @@ static void sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix, co
             xmlStopParser(p->ctxt);
         return;
     }
-    const struct elem e = {.name = name, .ns = uri_ns(&p->x, href)};
+    const struct elem e = {.name = name, .ns = uri_ns(&p->x, href), .interned = name == (const char *)local};
     size_t parent = p->depth - 1;
     if (p->cap.rule) {
         field_child_start(p, &e, written, nb_ns, ns, &at);
