@@ -255,9 +255,19 @@ static int ns_cmp(const void *key, const void *elem)
 
 enum format { FMT_RSS, FMT_ATOM };
 
+/* rule_rank's answers for names in libxml2's dictionary, which keeps one
+ * copy of each name for the whole parse: a name is known by its address. */
+#define RANK_MEMO 16
+struct rank_memo {
+    const char *name;   /* NULL: empty */
+    int ns;
+    size_t rank;
+};
+
 struct xctx {
-    enum format fmt;
-    char *root_ns;   /* the root's namespace also counts as core */
+    enum format fmt;    /* set at the root, before any rule is looked up */
+    char *root_ns;      /* the root's namespace also counts as core */
+    struct rank_memo memo[RANK_MEMO];
 };
 
 /* An element as the rules see it: its name as libxml2's tree would hold it
@@ -265,6 +275,7 @@ struct xctx {
 struct elem {
     const char *name;
     enum ns ns;
+    bool interned;      /* name is libxml2's dictionary string */
 };
 
 static enum ns uri_ns(const struct xctx *x, const char *href)
@@ -298,6 +309,8 @@ static char *attr_value(const xmlChar *value, const xmlChar *end)
 {
     const char *s = (const char *)value;
     size_t len = (size_t)(end - value);
+    if (!memchr(s, '&', len))   /* the common case */
+        return xstrndup(s, len);
     struct sbuf b = {0};
     const char *amp;
     while ((amp = memmem(s, len, "&#38;", 5))) {
@@ -463,19 +476,28 @@ static const struct rule atom_rules[] = {
 };
 
 /* The first rule an element matches (its rank), or SIZE_MAX. */
-static size_t rule_rank(const struct xctx *x, const struct elem *e, const struct rule **rule)
+static size_t rule_rank(struct xctx *x, const struct elem *e, const struct rule **rule)
 {
     const struct rule *rules = x->fmt == FMT_ATOM ? atom_rules : rss_rules;
     size_t n_rules = x->fmt == FMT_ATOM ? sizeof atom_rules / sizeof atom_rules[0]
                                         : sizeof rss_rules / sizeof rss_rules[0];
+    struct rank_memo *m = &x->memo[((uintptr_t)e->name >> 4 ^ (uintptr_t)e->ns) % RANK_MEMO];
+    if (e->interned && m->name == e->name && m->ns == (int)e->ns) {
+        *rule = m->rank == SIZE_MAX ? NULL : &rules[m->rank];
+        return m->rank;
+    }
+    size_t rank = SIZE_MAX;
     unsigned char first = (unsigned char)tolower((unsigned char)e->name[0]);
     for (size_t r = 0; r < n_rules; r++) {
         if (rules[r].ns == e->ns && (unsigned char)rules[r].name[0] == first && !strcasecmp(e->name, rules[r].name)) {
             *rule = &rules[r];
-            return r;
+            rank = r;
+            break;
         }
     }
-    return SIZE_MAX;
+    if (e->interned)
+        *m = (struct rank_memo){.name = e->name, .ns = (int)e->ns, .rank = rank};
+    return rank;
 }
 
 static void best_init(size_t best[F_COUNT])
@@ -629,6 +651,9 @@ struct parse {
     bool stray;                 /* inside a second top-level element: beside the root in a tree, never read */
     size_t channel_depth;       /* of the open RSS <channel>, or 0 */
     size_t text_run;            /* bytes of the text node being added to */
+    bool coded;                 /* the pre-pass codes the text (prepass.h) */
+    bool held_del;              /* coded text ended in an escape: its letter comes next */
+    struct sbuf decoded;        /* coded text, decoded */
     struct sbuf qname;          /* "prefix:name" of the element starting */
     struct xbase *bases;
     size_t n_bases, cap_bases;
@@ -1288,8 +1313,14 @@ static void element_end(struct parse *p, bool pop)
  * it cannot finish ("Couldn't find end of Start Tag") moves what follows
  * to the parent here as it does in a tree. Before each event, elements
  * the parser took off are ended. */
+static void text_in(struct parse *p, const char *s, size_t len);
+
 static void sync_nodes(struct parse *p)
 {
+    if (p->held_del) {   /* no letter came: a DEL the pre-pass took for one in a tag */
+        p->held_del = false;
+        text_in(p, "\x7F", 1);
+    }
     while (p->depth > (size_t)p->ctxt->nodeNr)
         element_end(p, false);
 }
@@ -1329,7 +1360,7 @@ static void sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix, co
             xmlStopParser(p->ctxt);
         return;
     }
-    const struct elem e = {.name = name, .ns = uri_ns(&p->x, href)};
+    const struct elem e = {.name = name, .ns = uri_ns(&p->x, href), .interned = name == (const char *)local};
     size_t parent = p->depth - 1;
     if (p->cap.rule) {
         field_child_start(p, &e, written, nb_ns, ns, &at);
@@ -1357,34 +1388,93 @@ static void sax_end(void *ctx, const xmlChar *local, const xmlChar *prefix, cons
         element_end(p, true);
 }
 
-static void sax_text(void *ctx, const xmlChar *s, int len)
+/* Text, as the document has it: added to the field being read. */
+static void text_in(struct parse *p, const char *s, size_t len)
 {
-    struct parse *p = ctx;
-    sync_nodes(p);
     if (p->depth == 0 || p->stray)
         return;   /* outside the root: never read from a tree either */
     /* libxml2's tree builder stops the parse when one text node would grow
      * past XML_MAX_TEXT_LENGTH; so does this reader. */
-    if (p->text_run > 0 && p->text_run + (size_t)len > XML_MAX_TEXT_LENGTH) {
+    if (p->text_run > 0 && p->text_run + len > XML_MAX_TEXT_LENGTH) {
         xmlStopParser(p->ctxt);
         return;
     }
-    p->text_run += (size_t)len;
+    p->text_run += len;
     struct capture *c = &p->cap;
     if (!c->rule)
         return;
     struct sbuf *t = &c->text;
-    if (t->cap - t->len > (size_t)len) {   /* the common case, without a call */
-        memcpy(t->data + t->len, s, (size_t)len);
-        t->len += (size_t)len;
+    if (t->cap - t->len > len) {   /* the common case, without a call */
+        memcpy(t->data + t->len, s, len);
+        t->len += len;
         t->data[t->len] = '\0';
     } else {
-        sbuf_append(t, (const char *)s, (size_t)len);
+        sbuf_append(t, s, len);
     }
     if (c->markup_on) {
         markup_child(c);
-        put_escaped(&c->markup, (const char *)s, (size_t)len, false);
+        put_escaped(&c->markup, s, len, false);
     }
+}
+
+/* The character an escape of coded text stands for (prepass.h), written
+ * at out. Returns 1 when letter was part of the escape, 0 when the DEL
+ * stood alone (one the pre-pass took for one in a tag): then it is itself. */
+static size_t unescape(char *out, char letter)
+{
+    bool lt = letter == PREPASS_CODED_LT[1], amp = letter == PREPASS_CODED_AMP[1];
+    *out = lt ? '<' : amp ? '&' : PREPASS_DEL;
+    return lt || amp || letter == PREPASS_CODED_DEL[1];
+}
+
+/* Coded text, decoded. An escape cut from its letter by the end of one
+ * call waits for the next, which always comes first (they are adjacent
+ * in the document). */
+static void coded_text(struct parse *p, const char *s, size_t len)
+{
+    bool held = p->held_del;
+    p->held_del = false;
+    sync_nodes(p);
+    struct sbuf *d = &p->decoded;
+    if (d->cap < len + 1) {   /* decoding never lengthens */
+        d->data = xrealloc(d->data, len + 1);
+        d->cap = len + 1;
+    }
+    char *out = d->data;
+    size_t i = 0;
+    if (held && len > 0)
+        i = unescape(out++, s[0]);
+    while (i < len) {
+        const char *e = memchr(s + i, PREPASS_DEL, len - i);
+        size_t run = e ? (size_t)(e - s) - i : len - i;
+        memcpy(out, s + i, run);
+        out += run;
+        i += run;
+        if (i == len)
+            break;
+        if (i + 1 == len) {
+            p->held_del = true;
+            break;
+        }
+        i += 1 + unescape(out++, s[i + 1]);
+    }
+    if (held && len == 0)
+        p->held_del = true;
+    d->len = (size_t)(out - d->data);
+    if (d->len > 0)
+        text_in(p, d->data, d->len);
+}
+
+static void sax_text(void *ctx, const xmlChar *text, int len)
+{
+    struct parse *p = ctx;
+    const char *s = (const char *)text;
+    if (p->coded && (p->held_del || memchr(s, PREPASS_DEL, (size_t)len))) {
+        coded_text(p, s, (size_t)len);
+        return;
+    }
+    sync_nodes(p);
+    text_in(p, s, (size_t)len);
 }
 
 /* A node other than text or a comment: it ends the text run; returns the
@@ -1519,6 +1609,7 @@ static void xml_close(struct parse *p)
     free(p->bases);
     free(p->nss);
     sbuf_free(&p->qname);
+    sbuf_free(&p->decoded);
     free(p->doc_url);
     free(p->x.root_ns);
 }
@@ -1530,6 +1621,7 @@ static int parse_xml(struct parse *p, const char *content_type, const char *base
     char charset[64];
     const char *enc = choose_encoding(p->in.data, p->in.len, content_type, charset, sizeof charset);
     struct prepass pp = {.utf8 = enc && !strcmp(enc, "UTF-8")};
+    p->coded = pp.utf8;
     size_t pos = 0;
     int rc = -1;
     if (xml_open(p, enc, base_url) < 0) {

@@ -100,7 +100,7 @@ static const bool plain[256] = {
     ['j'] = true, ['k'] = true, ['l'] = true, ['m'] = true, ['n'] = true, ['o'] = true,
     ['p'] = true, ['q'] = true, ['r'] = true, ['s'] = true, ['t'] = true, ['u'] = true,
     ['v'] = true, ['w'] = true, ['x'] = true, ['y'] = true, ['z'] = true, ['{'] = true,
-    ['|'] = true, ['}'] = true, ['~'] = true, [0x7F] = true,
+    ['|'] = true, ['}'] = true, ['~'] = true,
 };
 
 static bool plain_byte(unsigned char c)
@@ -109,12 +109,12 @@ static bool plain_byte(unsigned char c)
 }
 
 /* The first of the 16 bytes at s that may need a look: at or above 0x80,
- * below 0x20, '<' or '&'; 16 if none. Tabs and newlines are found too,
- * and then taken byte by byte. */
+ * below 0x20, DEL, '<' or '&'; 16 if none. Tabs and newlines are found
+ * too, and then taken byte by byte. */
 static size_t special16(const char *s)
 {
     sbytes16 v = (sbytes16)bytes16_load(s);
-    return bytes16_first((bytes16)((v < 0x20) | (v == '<') | (v == '&')));   /* signed: 0x80 and up are below 0x20 */
+    return bytes16_first((bytes16)((v < 0x20) | (v == '<') | (v == '&') | (v == PREPASS_DEL)));   /* signed: 0x80 and up are below 0x20 */
 }
 
 /* Append to the output; a short copy when there is room. */
@@ -183,8 +183,18 @@ static size_t put_high(struct prepass *pp, const char *s, size_t len, bool final
     return 1;
 }
 
-/* Text with no markup meaning (CDATA, comments): only filtered. */
-static void put_filtered(struct prepass *pp, const char *s, size_t len)
+/* A DEL the document has: escaped in coded text (see prepass.h). */
+static void put_del(struct prepass *pp, bool text)
+{
+    put(pp, PREPASS_CODED_DEL, pp->utf8 && text ? 2 : 1);
+}
+
+static bool in_text(struct prepass *pp);
+
+/* Text with no markup meaning (CDATA, comments), or an entity's value:
+ * only filtered. coded: text the reader decodes (CDATA, which libxml2
+ * hands over as text; a value referred to in text). */
+static void put_filtered(struct prepass *pp, const char *s, size_t len, bool coded)
 {
     size_t i = 0;
     while (i < len) {
@@ -193,8 +203,15 @@ static void put_filtered(struct prepass *pp, const char *s, size_t len)
             run++;
         put(pp, s + i, run - i);
         i = run;
-        if (i < len)
-            i += (unsigned char)s[i] >= 0x80 ? put_high(pp, s + i, len - i, true) : 1;
+        if (i >= len)
+            break;
+        if ((unsigned char)s[i] >= 0x80) {
+            i += put_high(pp, s + i, len - i, true);
+        } else {
+            if (s[i] == PREPASS_DEL)
+                put_del(pp, coded);
+            i++;
+        }
     }
 }
 
@@ -364,7 +381,9 @@ static size_t char_ref(struct prepass *pp, const char *s, size_t len, size_t i)
     }
     if (k == d0 || k >= len || s[k] != ';')
         return i;
-    if (xml_char(cp)) {   /* XML wants a lowercase x */
+    if (cp == PREPASS_DEL && pp->utf8 && in_text(pp)) {
+        put_del(pp, true);
+    } else if (xml_char(cp)) {   /* XML wants a lowercase x */
         sbuf_puts(&pp->out, hex ? "&#x" : "&#");
         put(pp, s + d0, k + 1 - d0);
     }
@@ -393,20 +412,27 @@ static bool out_in_text(const struct prepass *pp)
     return false;
 }
 
+/* Whether what is written next is text, outside every tag. text_at
+ * remembers a point known to be in text, so that the look back is short. */
+static bool in_text(struct prepass *pp)
+{
+    const struct sbuf *o = &pp->out;
+    if (pp->text_at == 0 || pp->text_at > o->len || memchr(o->data + pp->text_at, '<', o->len - pp->text_at))
+        if (!out_in_text(pp))
+            return false;
+    return true;
+}
+
 /* "&gt;" in text is written as '>', which libxml2 reads with the text
  * around it instead of as a reference of its own (escaped HTML has one in
- * every tag: a fifth of the parser's work). Only in text ("&gt;" in a tag
- * stays what it was), and not after "]]" ("]]>" is no text). text_at
- * remembers a point known to be in text, so that the look back is short. */
+ * every tag). Only in text ("&gt;" in a tag stays what it was), and not
+ * after "]]" ("]]>" is no text). */
 static bool literal_gt(struct prepass *pp)
 {
     const struct sbuf *o = &pp->out;
     if (o->len < 2 || (o->data[o->len - 1] == ']' && o->data[o->len - 2] == ']'))
         return false;
-    if (pp->text_at == 0 || pp->text_at > o->len || memchr(o->data + pp->text_at, '<', o->len - pp->text_at))
-        if (!out_in_text(pp))
-            return false;
-    return true;
+    return in_text(pp);
 }
 
 /* '&' at i: a reference libxml2 keeps, or text that survives. Returns the
@@ -430,6 +456,9 @@ static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i,
     if (f >= 0 && len - i >= five[f].n && !memcmp(s + i, five[f].ref, five[f].n)) {
         if (f == 1 && literal_gt(pp)) {
             put(pp, ">", 1);
+            pp->text_at = pp->out.len;
+        } else if (f <= 2 && f != 1 && pp->utf8 && in_text(pp)) {   /* "&lt;", "&amp;" */
+            put(pp, f == 0 ? PREPASS_CODED_LT : PREPASS_CODED_AMP, 2);
             pp->text_at = pp->out.len;
         } else {
             put(pp, five[f].numeric, 5);
@@ -458,7 +487,7 @@ static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i,
             if (x)
                 put(pp, x, strlen(x));
             else if ((d = dtd_lookup(pp, name)))
-                put_filtered(pp, d->value, strlen(d->value));
+                put_filtered(pp, d->value, strlen(d->value), in_text(pp));
             else if ((code = html_entity_code(name)))
                 sbuf_printf(&pp->out, "&#%u;", code);
             else
@@ -495,7 +524,7 @@ static size_t markup(struct prepass *pp, const char *s, size_t len, size_t i, bo
             return i;
         end = end == len ? len : end + c;
         put(pp, s + i, o);
-        put_filtered(pp, s + i + o, end - i - o);
+        put_filtered(pp, s + i + o, end - i - o, k == 0);   /* CDATA */
         return end;
     }
     if (starts_ci(s, len, i, "<!DOCTYPE"))
@@ -521,6 +550,8 @@ size_t prepass_step(struct prepass *pp, const char *s, size_t len, bool final)
             next = markup(pp, s, len, i, final);
         else if (c >= 0x80)
             next = i + put_high(pp, s + i, len - i, final);
+        else if (c == PREPASS_DEL)
+            put_del(pp, pp->utf8 && in_text(pp)), next = i + 1;
         else
             next = i + 1;   /* a control character XML forbids: dropped */
         if (next == i)

@@ -17,7 +17,14 @@
  *     entities whose value is a plain literal (no '&', '%', '<'): nothing
  *     can expand into more than itself, billion laughs is inert;
  * and everywhere drops the control characters XML forbids and, in UTF-8
- * mode, reads each byte that is not valid UTF-8 as windows-1252. */
+ * mode, reads each byte that is not valid UTF-8 as windows-1252.
+ *
+ * In UTF-8 mode, text (outside tags and comments; CDATA sections too) is
+ * also coded: "&lt;" becomes DEL 'l' (PREPASS_CODED_LT), "&amp;" DEL 'a'
+ * and each DEL the document has DEL 'd'. libxml2 reads those with the text around them,
+ * where a reference costs it a call of its own and a callback each
+ * (escaped HTML has one in every tag: most of the parser's work). The
+ * reader of the text decodes it. Attribute values are not coded. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +34,10 @@
 #define PREPASS_MAX_ENTITIES 64
 #define PREPASS_MAX_ENTITY_NAME 32
 #define PREPASS_MAX_ENTITY_VALUE 1024
+#define PREPASS_DEL 0x7F              /* the escape byte of coded text */
+#define PREPASS_CODED_LT "\x7Fl"      /* '<' in coded text */
+#define PREPASS_CODED_AMP "\x7F" "a"  /* '&' in coded text */
+#define PREPASS_CODED_DEL "\x7F" "d"  /* DEL in coded text */
 #define PREPASS_MAX_HOLD (4u << 20)   /* an unfinished construct longer than this is cut */
 
 struct prepass_entity {

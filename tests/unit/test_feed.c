@@ -513,6 +513,29 @@ static void test_stream_matches_whole_at_any_piece_size(void **state)
     }
 }
 
+/* The pre-pass codes "&lt;", "&amp;" and DEL in text for libxml2 (prepass.h): the
+ * reader gives back what the document says, in text and CDATA, with an
+ * escape cut from its letter by a piece boundary. */
+static void test_coded_text_decoded(void **state)
+{
+    (void)state;
+    const char *s =
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+        "<rss><channel><item><title>&lt;b&gt;t&lt;/b&gt;</title>"
+        "<guid>g&lt;1\x7f&#127;<![CDATA[\x7fl<]]>\x7f" "d&#x7f;l&lt;&amp;\x7f" "a</guid>"
+        "</item></channel></rss>";
+    const char *want_id = "g<1\x7f\x7f\x7fl<\x7f" "d\x7fl<&\x7f" "a";
+    size_t steps[] = {1, 2, 3, 5, 100000};
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        struct feed_doc doc;
+        stream_ok(s, strlen(s), steps[k], NULL, NULL, &doc);
+        assert_int_equal(doc.n_items, 1);
+        assert_string_equal(doc.items[0].title, "t");
+        assert_string_equal(doc.items[0].id, want_id);
+        feed_doc_free(&doc);
+    }
+}
+
 /* The document cut in pieces above, read: entities in and out of a DTD,
  * CDATA, a comment holding markup, invalid UTF-8 read as windows-1252. */
 static void test_stream_text_rules(void **state)
@@ -803,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_item_cap),
         cmocka_unit_test(test_stream_matches_whole_at_any_piece_size),
         cmocka_unit_test(test_stream_text_rules),
+        cmocka_unit_test(test_coded_text_decoded),
         cmocka_unit_test(test_after_an_error_entities_survive),
         cmocka_unit_test(test_identity_stable),
         cmocka_unit_test(test_xml_base_layers),
