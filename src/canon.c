@@ -171,17 +171,6 @@ static char *query_get(const char *query, const char *name)
     return NULL;
 }
 
-static int b64url_value(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '-' || c == '+' ? 62 : c == '_' || c == '/' ? 63 : -1;
-}
-
 /* Decode base64url (no padding); NULL on a character outside the alphabet. */
 static unsigned char *b64url_decode(const char *s, size_t n, size_t *out_len)
 {
@@ -190,7 +179,7 @@ static unsigned char *b64url_decode(const char *s, size_t n, size_t *out_len)
     uint32_t acc = 0;
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
-        int v = b64url_value((unsigned char)s[i]);
+        int v = base64_digit((unsigned char)s[i]);
         if (v < 0) {
             free(out);
             return NULL;

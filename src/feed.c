@@ -370,18 +370,6 @@ static bool looks_like_html(const char *s)
     return false;
 }
 
-/* The 6-bit value of a base64 digit, or -1. */
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /* Base64 (Atom 0.3 mode="base64", Atom 1.0 binary types); characters
  * outside the alphabet (white space) are skipped; stops at '='. */
 static char *base64_decode(const char *s)
@@ -390,7 +378,7 @@ static char *base64_decode(const char *s)
     unsigned acc = 0;
     int bits = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p && *p != '='; p++) {
-        int v = b64_value(*p);
+        int v = base64_digit(*p);
         if (v < 0)
             continue;
         acc = (acc << 6 | (unsigned)v) & 0xFFFFFF;

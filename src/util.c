@@ -130,6 +130,17 @@ int errf(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
+int base64_digit(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' || c == '-' ? 62 : c == '/' || c == '_' ? 63 : -1;
+}
+
 uint64_t hash64(const void *data, size_t len, uint64_t seed)
 {
     const unsigned char *p = data;

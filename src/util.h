@@ -37,6 +37,10 @@ char *xstrndup(const char *s, size_t n);
  * helpers can `return errf(err, errlen, ...)`. */
 int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The 6-bit value of a base64 digit, in either alphabet ('+' or '-' is 62,
+ * '/' or '_' is 63), or -1. */
+int base64_digit(unsigned char c);
+
 /* 64-bit FNV-1a; stable across runs and machines (used in stored keys). */
 uint64_t hash64(const void *data, size_t len, uint64_t seed);
 #define HASH64_SEED 0xcbf29ce484222325ULL

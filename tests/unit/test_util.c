@@ -53,6 +53,22 @@ static void test_hash64_is_stable(void **state)
     assert_true(hash64("foobar", 6, HASH64_SEED) == 0x85944171f73967e8ULL);
 }
 
+/* Both alphabets: Atom's base64 and the base64url of Google News ids. */
+static void test_base64_digit(void **state)
+{
+    (void)state;
+    assert_int_equal(base64_digit('A'), 0);
+    assert_int_equal(base64_digit('z'), 51);
+    assert_int_equal(base64_digit('9'), 61);
+    assert_int_equal(base64_digit('+'), 62);
+    assert_int_equal(base64_digit('-'), 62);
+    assert_int_equal(base64_digit('/'), 63);
+    assert_int_equal(base64_digit('_'), 63);
+    assert_int_equal(base64_digit('='), -1);
+    assert_int_equal(base64_digit(' '), -1);
+    assert_int_equal(base64_digit(0xC3), -1);
+}
+
 static void test_url_is_http(void **state)
 {
     (void)state;
@@ -89,6 +105,7 @@ int main(void)
         cmocka_unit_test(test_sbuf),
         cmocka_unit_test(test_errf),
         cmocka_unit_test(test_hash64_is_stable),
+        cmocka_unit_test(test_base64_digit),
         cmocka_unit_test(test_url_is_http),
         cmocka_unit_test(test_severity),
     };
