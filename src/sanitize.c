@@ -217,30 +217,26 @@ static bool has_scheme(const char *v, size_t n)
     return k < n && v[k] == ':';
 }
 
-static void put_attr(struct sanitizer *z, const struct attr *attr)
+static void put_attr(struct sanitizer *z, const struct attr *a)
 {
-    struct attr a_named = *attr;   /* <td nowrap>: the value is the name */
-    const struct attr *a = attr->val ? attr : &a_named;
-    if (!attr->val) {
-        a_named.val = a_named.name;
-        a_named.vlen = strlen(a_named.name);
-    }
+    const char *val = a->val ? a->val : a->name;   /* <td nowrap>: the value is the name */
+    size_t vlen = a->val ? a->vlen : strlen(a->name);
     sbuf_printf(&z->out, " %s=\"", a->name);
     if (!strcmp(a->name, "rel") || !strcmp(a->name, "type")) {
-        char *lower = xstrndup(a->val, a->vlen);
+        char *lower = xstrndup(val, vlen);
         for (char *p = lower; *p; p++)
             *p = (char)tolower((unsigned char)*p);
-        put_attr_value(&z->out, lower, a->vlen);
+        put_attr_value(&z->out, lower, vlen);
         free(lower);
-    } else if (z->base && IN_LIST(uri_attributes, a->name) && !has_scheme(a->val, a->vlen)) {
-        char *ref = xstrndup(a->val, a->vlen);
+    } else if (z->base && IN_LIST(uri_attributes, a->name) && !has_scheme(val, vlen)) {
+        char *ref = xstrndup(val, vlen);
         xmlChar *abs = xmlBuildURI((const xmlChar *)ref, (const xmlChar *)z->base);
         const char *v = abs ? (const char *)abs : ref;
         put_attr_value(&z->out, v, strlen(v));
         xmlFree(abs);
         free(ref);
     } else {
-        put_attr_value(&z->out, a->val, a->vlen);
+        put_attr_value(&z->out, val, vlen);
     }
     sbuf_putc(&z->out, '"');
 }
