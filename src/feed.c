@@ -197,10 +197,33 @@ static char *finish_collapsed(char *s)
     return s;
 }
 
+/* True when s[0..len) is text as plain text has it: printable ASCII,
+ * one space between words and none at either end. Most ids, links, dates
+ * and titles are, and then one look replaces the clean-up's three. */
+static bool plain_as_is(const char *s, size_t len)
+{
+    if (len == 0 || s[0] == ' ' || s[len - 1] == ' ')
+        return false;
+    size_t i = 0;
+    for (; len - i >= 17; i += 16) {   /* a byte below 0x20 or above 0x7F is negative */
+        sbytes16 v = (sbytes16)bytes16_load(s + i), next = (sbytes16)bytes16_load(s + i + 1);
+        if (bytes16_mask((bytes16)((v < 0x20) | ((v == ' ') & (next == ' ')))))
+            return false;
+    }
+    for (; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x80 || (s[i] == ' ' && s[i + 1] == ' '))
+            return false;
+    return true;
+}
+
 static char *finish_text(char *s)
 {
-    if (s)
-        text_collapse_space(s);
+    if (!s)
+        return NULL;
+    size_t len = strlen(s);
+    if (len <= FIELD_MAX_BYTES && plain_as_is(s, len))
+        return s;
+    text_collapse_space(s);
     return finish_collapsed(s);
 }
 
@@ -641,6 +664,7 @@ struct parse {
     size_t text_run;            /* bytes of the text node being added to */
     bool coded;                 /* the pre-pass codes the text (prepass.h) */
     bool held_del;              /* coded text ended in an escape: its letter comes next */
+    struct prepass *pp;         /* the pre-pass, for the runs of text it held aside */
     struct sbuf decoded;        /* coded text, decoded */
     struct sbuf qname;          /* "prefix:name" of the element starting */
     struct xbase *bases;
@@ -1405,13 +1429,20 @@ static void text_in(struct parse *p, const char *s, size_t len)
     }
 }
 
-/* The character an escape of coded text stands for (prepass.h), written
- * at out. Returns 1 when letter was part of the escape, 0 when the DEL
- * stood alone (one the pre-pass took for one in a tag): then it is itself. */
-static size_t unescape(char *out, char letter)
+/* The escape of coded text that DEL and letter make (prepass.h), decoded
+ * onto out: a character, or a run of text the pre-pass held aside.
+ * Returns 1 when letter was part of the escape, 0 when the DEL stood
+ * alone (one the pre-pass took for one in a tag): then it is itself. */
+static size_t unescape(struct parse *p, struct sbuf *out, char letter)
 {
+    size_t n;
+    const char *run = letter >= 'A' && letter < 'A' + PREPASS_RUN_NAMES ? prepass_aside_take(p->pp, letter, &n) : NULL;
+    if (run) {
+        sbuf_append(out, run, n);
+        return 1;
+    }
     bool lt = letter == PREPASS_CODED_LT[1], amp = letter == PREPASS_CODED_AMP[1];
-    *out = lt ? '<' : amp ? '&' : PREPASS_DEL;
+    sbuf_putc(out, lt ? '<' : amp ? '&' : PREPASS_DEL);
     return lt || amp || letter == PREPASS_CODED_DEL[1];
 }
 
@@ -1424,19 +1455,14 @@ static void coded_text(struct parse *p, const char *s, size_t len)
     p->held_del = false;
     sync_nodes(p);
     struct sbuf *d = &p->decoded;
-    if (d->cap < len + 1) {   /* decoding never lengthens */
-        d->data = xrealloc(d->data, len + 1);
-        d->cap = len + 1;
-    }
-    char *out = d->data;
+    d->len = 0;
     size_t i = 0;
     if (held && len > 0)
-        i = unescape(out++, s[0]);
+        i = unescape(p, d, s[0]);
     while (i < len) {
         const char *e = memchr(s + i, PREPASS_DEL, len - i);
         size_t run = e ? (size_t)(e - s) - i : len - i;
-        memcpy(out, s + i, run);
-        out += run;
+        sbuf_append(d, s + i, run);
         i += run;
         if (i == len)
             break;
@@ -1444,11 +1470,10 @@ static void coded_text(struct parse *p, const char *s, size_t len)
             p->held_del = true;
             break;
         }
-        i += 1 + unescape(out++, s[i + 1]);
+        i += 1 + unescape(p, d, s[i + 1]);
     }
     if (held && len == 0)
         p->held_del = true;
-    d->len = (size_t)(out - d->data);
     if (d->len > 0)
         text_in(p, d->data, d->len);
 }
@@ -1610,6 +1635,7 @@ static int parse_xml(struct parse *p, const char *content_type, const char *base
     const char *enc = choose_encoding(p->in.data, p->in.len, content_type, charset, sizeof charset);
     struct prepass pp = {.utf8 = enc && !strcmp(enc, "UTF-8")};
     p->coded = pp.utf8;
+    p->pp = &pp;
     size_t pos = 0;
     int rc = -1;
     if (xml_open(p, enc, base_url) < 0) {
@@ -1620,6 +1646,7 @@ static int parse_xml(struct parse *p, const char *content_type, const char *base
         size_t held = p->in.len - pos;
         bool final = p->eof || held > PREPASS_MAX_HOLD;
         pos += prepass_step(&pp, p->in.data + pos, held, final);
+        xmlParseChunk(p->ctxt, NULL, 0, 0);
         xmlParseChunk(p->ctxt, pp.out.data ? pp.out.data : "", (int)pp.out.len, p->eof);
         pp.out.len = 0;
         if (p->not_feed[0]) {

@@ -261,27 +261,6 @@ static const unsigned char ascii_word[128] = {
     ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
 };
 
-/* The ASCII letters and digits that start s[0..n), as pass 3 writes them,
- * onto out; returns how many, at most 16 (the caller cuts them at the end
- * of its ASCII run). Sixteen bytes at a time when there are sixteen, and
- * then all sixteen are written: out needs room for them. */
-static size_t word_prefix(const char *s, size_t n, char *out)
-{
-    if (n < 16) {
-        size_t k = 0;
-        for (unsigned char c, w; k < n && (c = (unsigned char)s[k]) < 0x80 && (w = ascii_word[c]); k++)
-            out[k] = (char)w;
-        return k;
-    }
-    sbytes16 v = (sbytes16)bytes16_load(s);
-    sbytes16 folded = v | 0x20;   /* a letter in lower case; no other byte becomes one */
-    sbytes16 letter = (folded >= 'a') & (folded <= 'z');
-    sbytes16 word = letter | ((v >= '0') & (v <= '9'));
-    sbytes16 lowered = v | (letter & 0x20);
-    memcpy(out, &lowered, sizeof lowered);
-    return bytes16_first((bytes16)~word);
-}
-
 static void put_ascii(struct folded *f, unsigned char c)
 {
     unsigned char w = ascii_word[c];
@@ -291,43 +270,62 @@ static void put_ascii(struct folded *f, unsigned char c)
         put_separator(f);
 }
 
-/* Pass 3 over ASCII from i, in place (the short cut, kept tight), up to
- * the end or the character that starts a non-ASCII piece. Returns where it
- * stopped. */
+/* Pass 3 over ASCII from i, in place, up to the end or the character
+ * that starts a non-ASCII piece. Returns where it stopped.
+ *
+ * Without a branch per byte (word lengths are what no branch predictor
+ * guesses): every byte is written, a letter or digit as pass 3 has it and
+ * any other byte as a space, and the output advances past it when it is a
+ * word byte or the first separator after one. Of a run of separators only
+ * a space after a word is kept; one left at the end of the run becomes the
+ * pending space again, so that the output never ends in one. */
 static size_t put_ascii_run(struct folded *f, const char *s, size_t len, size_t i)
 {
     size_t end = ascii_end(s, len, i);
     if (end < len && end > i)
         end--;   /* the character before non-ASCII goes with it */
-    size_t need = f->out.len + (end - i) + 2 + 16;   /* a space, the bytes, the NUL; word_prefix's 16 */
+    size_t need = f->out.len + (end - i) + 2;   /* a space, the bytes, the NUL */
     if (f->out.cap < need) {
         f->out.data = xrealloc(f->out.data, need);
         f->out.cap = need;
     }
     char *out = f->out.data;
     size_t o = f->out.len;
-    bool pending = f->pending_space;
-    while (i < end) {
-        if (!ascii_word[(unsigned char)s[i]]) {   /* a separator */
-            pending = o > 0;
-            i++;
+    size_t after_word = o > 0 && !f->pending_space;   /* 1 when a separator here is kept */
+    if (f->pending_space)
+        out[o++] = ' ';
+    for (; end - i >= 16; i += 16) {
+        sbytes16 v = (sbytes16)bytes16_load(s + i);
+        sbytes16 folded = v | 0x20;   /* a letter in lower case; no other byte becomes one */
+        sbytes16 letter = (folded >= 'a') & (folded <= 'z');
+        sbytes16 word = letter | ((v >= '0') & (v <= '9'));
+        sbytes16 mapped = (folded & word) | (~word & ' ');
+        unsigned words = bytes16_mask((bytes16)word);
+        unsigned kept = (words | words << 1 | (unsigned)after_word) & 0xFFFF;
+        after_word = words >> 15;
+        if (kept == 0xFFFF) {
+            memcpy(out + o, &mapped, 16);
+            o += 16;
             continue;
         }
-        if (pending)
-            out[o++] = ' ';
-        pending = false;
-        size_t k;
-        do {   /* a word, up to sixteen bytes at a time */
-            k = word_prefix(s + i, len - i, out + o);
-            if (k > end - i)
-                k = end - i;
-            i += k;
-            o += k;
-        } while (k == 16);
+        char m[16];
+        memcpy(m, &mapped, 16);
+        for (size_t k = 0; k < 16; k++) {
+            out[o] = m[k];
+            o += kept >> k & 1;
+        }
     }
+    for (; i < end; i++) {
+        unsigned char w = ascii_word[(unsigned char)s[i]];
+        size_t is_word = w != 0;
+        out[o] = (char)(is_word ? w : ' ');
+        o += is_word | after_word;
+        after_word = is_word;
+    }
+    f->pending_space = o > 0 && !after_word;
+    o -= f->pending_space;   /* the space written last: pending again */
     out[o] = '\0';
     f->out.len = o;
-    f->pending_space = pending;
     return i;
 }
 
@@ -361,9 +359,9 @@ char *norm_text(const char *text)
     if (!text)
         text = "";
     size_t len = strlen(text);
-    /* Room for the text as it is (folded ASCII is never longer) and
-     * word_prefix's overshoot, so that ASCII runs need no realloc. */
-    struct folded f = {.out = {.data = xmalloc(len + 2 + 16), .cap = len + 2 + 16}};
+    /* Room for the text as it is (folded ASCII is never longer), so that
+     * ASCII runs need no realloc. */
+    struct folded f = {.out = {.data = xmalloc(len + 2), .cap = len + 2}};
     f.out.data[0] = '\0';
     size_t i = 0;
     while (i < len) {

@@ -48,22 +48,31 @@ static bool utf8_prefix(const unsigned char *s, size_t len)
     return true;
 }
 
+/* cp in UTF-8 at u (room for 4 bytes); returns the length. */
+static size_t utf8_write(char *u, unsigned cp)
+{
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+    u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
 void utf8_put(struct sbuf *b, unsigned cp)
 {
     char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp, n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    } else {
-        u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    }
-    sbuf_append(b, u, n);
+    sbuf_append(b, u, utf8_write(u, cp));
 }
 
 /* Windows-1252 meanings of 0x80–0x9F (0 where the code page has none). */
@@ -435,6 +444,174 @@ static bool literal_gt(struct prepass *pp)
     return in_text(pp);
 }
 
+/* ---- text held aside (prepass.h) ---- */
+
+/* The first of the 16 bytes at s that an aside run takes a closer look
+ * at: below 0x20 or at or above 0x80, '<', '&', ']' (a misplaced "]]>" is
+ * libxml2's to see), DEL; 16 if none. */
+static size_t aside_special16(const char *s)
+{
+    sbytes16 v = (sbytes16)bytes16_load(s);
+    return bytes16_first((bytes16)((v < 0x20) | (v == '<') | (v == '&') | (v == ']') | (v == PREPASS_DEL)));
+}
+
+/* A reference at s[i] (an '&') in an aside run: the character it stands
+ * for written at *o, as libxml2 would give it after the general path
+ * (XML's five, numeric references, HTML's names). Returns the index past
+ * it, or i when the general path must see it (an entity of the document's
+ * DTD, an unknown name, an unfinished reference). Never longer than the
+ * reference. */
+static size_t aside_reference(const struct prepass *pp, const char *s, size_t len, size_t i, char **o)
+{
+    size_t left = len - i;
+    switch (left >= 4 ? s[i + 1] : 0) {   /* the five, in short */
+    case 'l':
+        if (s[i + 2] == 't' && s[i + 3] == ';')
+            return *(*o)++ = '<', i + 4;
+        break;
+    case 'g':
+        if (s[i + 2] == 't' && s[i + 3] == ';')
+            return *(*o)++ = '>', i + 4;
+        break;
+    case 'a':
+        if (left >= 5 && !memcmp(s + i + 1, "amp;", 4))
+            return *(*o)++ = '&', i + 5;
+        if (left >= 6 && !memcmp(s + i + 1, "apos;", 5))
+            return *(*o)++ = '\'', i + 6;
+        break;
+    case 'q':
+        if (left >= 6 && !memcmp(s + i + 1, "quot;", 5))
+            return *(*o)++ = '"', i + 6;
+        break;
+    }
+    size_t j = i + 1;
+    if (j < len && s[j] == '#') {
+        size_t k = j + 1;
+        bool hex = k < len && (s[k] == 'x' || s[k] == 'X');
+        k += hex;
+        size_t d0 = k;
+        unsigned long cp = 0;
+        while (k < len && k - d0 < 8 && (hex ? isxdigit((unsigned char)s[k]) : isdigit((unsigned char)s[k]))) {
+            unsigned char c = (unsigned char)s[k++];
+            cp = cp * (hex ? 16 : 10) + (unsigned long)(isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10));
+        }
+        if (k == d0 || k >= len || s[k] != ';')
+            return i;
+        if (cp == PREPASS_DEL || xml_char(cp))   /* the general path drops the others */
+            *o += utf8_write(*o, (unsigned)cp);
+        return k + 1;
+    }
+    size_t n = name_len(s, len, j);
+    if (n == 0 || j + n >= len || s[j + n] != ';')
+        return i;
+    char name[PREPASS_MAX_ENTITY_NAME + 1];
+    memcpy(name, s + j, n);
+    name[n] = '\0';
+    unsigned code = xml_entity(name) || dtd_lookup(pp, name) ? 0 : html_entity_code(name);
+    if (!code)
+        return i;
+    *o += utf8_write(*o, code);
+    return j + n + 1;
+}
+
+/* Text from the reference at i (in text: in_text() said so) up to the
+ * next tag, the end of the piece or a byte the general path must see,
+ * held aside; out gets its name. Returns the index where it stopped, or i
+ * when the text must go to libxml2 after all: it runs into a ']', which
+ * may begin a "]]>", and then libxml2 drops the text it has read since it
+ * last handed some over (a reference, a tag). pp->aside_from keeps later
+ * references in that text from trying again. */
+static size_t aside_run(struct prepass *pp, const char *s, size_t len, size_t i)
+{
+    if (s + i < pp->aside_from)
+        return i;
+    struct sbuf *a = &pp->aside;
+    sbuf_reserve(a, len - i);   /* decoded text is never longer */
+    char *o = a->data + a->len;
+    size_t start = i;
+    for (;;) {
+        size_t j = i;
+        while (len - j >= 16) {
+            size_t k = aside_special16(s + j);
+            j += k;
+            if (k < 16)
+                break;
+        }
+        memcpy(o, s + i, j - i);
+        o += j - i;
+        i = j;
+        if (i >= len)
+            break;
+        unsigned char c = (unsigned char)s[i];
+        size_t next = i;
+        if (c == '&') {
+            next = aside_reference(pp, s, len, i, &o);
+        } else if (c >= 0x80) {   /* valid UTF-8 of XML characters; the general path sees the rest */
+            size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+            if (n == 3 && c == 0xEF && (unsigned char)s[i + 1] == 0xBF && (unsigned char)s[i + 2] >= 0xBE)
+                n = 0;   /* U+FFFE, U+FFFF */
+            memcpy(o, s + i, n);
+            o += n;
+            next = i + n;
+        } else if (c != '<' && c != ']' && c != '\r') {   /* libxml2 turns CR LF into LF */
+            if (c >= 0x20 || c == '\t' || c == '\n')
+                *o++ = (char)c;
+            next = i + 1;   /* another control character XML forbids is dropped */
+        }
+        if (next == i)
+            break;
+        i = next;
+    }
+    if (i < len && s[i] == ']') {
+        a->data[a->len] = '\0';
+        pp->aside_from = s + i;
+        return start;
+    }
+    if (pp->n_runs == pp->cap_runs)
+        pp->runs = xreallocarray(pp->runs, pp->cap_runs = pp->cap_runs ? 2 * pp->cap_runs : 16, sizeof *pp->runs);
+    char name = (char)('A' + pp->n_names++ % PREPASS_RUN_NAMES);
+    size_t n = (size_t)(o - (a->data + a->len));
+    pp->runs[pp->n_runs++] = (struct prepass_run){.at = a->len, .len = n, .name = name};
+    a->len += n;
+    a->data[a->len] = '\0';
+    const char escape[2] = {PREPASS_DEL, name};
+    put(pp, escape, 2);
+    pp->text_at = pp->out.len;
+    return i;
+}
+
+const char *prepass_aside_take(struct prepass *pp, char name, size_t *len)
+{
+    size_t end = pp->n_runs - pp->n_taken > PREPASS_RUN_NAMES ? pp->n_taken + PREPASS_RUN_NAMES : pp->n_runs;
+    for (size_t r = pp->n_taken; r < end; r++) {
+        if (pp->runs[r].name == name) {
+            pp->n_taken = r + 1;
+            *len = pp->runs[r].len;
+            return pp->aside.data + pp->runs[r].at;
+        }
+    }
+    return NULL;
+}
+
+/* Before a new piece: runs taken are dropped, and so are runs too old to
+ * be taken still (more than PREPASS_RUN_NAMES behind the newest). */
+static void aside_compact(struct prepass *pp)
+{
+    size_t keep_from = pp->n_taken;
+    if (pp->n_runs - keep_from > PREPASS_RUN_NAMES)
+        keep_from = pp->n_runs - PREPASS_RUN_NAMES;
+    if (keep_from == 0)
+        return;
+    size_t from = keep_from < pp->n_runs ? pp->runs[keep_from].at : pp->aside.len;
+    memmove(pp->aside.data, pp->aside.data + from, pp->aside.len - from);
+    pp->aside.len -= from;
+    pp->n_runs -= keep_from;
+    memmove(pp->runs, pp->runs + keep_from, pp->n_runs * sizeof *pp->runs);
+    for (size_t r = 0; r < pp->n_runs; r++)
+        pp->runs[r].at -= from;
+    pp->n_taken = 0;
+}
+
 /* '&' at i: a reference libxml2 keeps, or text that survives. Returns the
  * index just past what was consumed, or i to wait for more bytes. */
 static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i, bool final)
@@ -454,10 +631,15 @@ static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i,
     case 'q': f = 3; break;
     }
     if (f >= 0 && len - i >= five[f].n && !memcmp(s + i, five[f].ref, five[f].n)) {
+        size_t aside_end;
         if (f == 1 && literal_gt(pp)) {
+            if (pp->utf8 && (aside_end = aside_run(pp, s, len, i)) > i)
+                return aside_end;
             put(pp, ">", 1);
             pp->text_at = pp->out.len;
         } else if (f <= 2 && f != 1 && pp->utf8 && in_text(pp)) {   /* "&lt;", "&amp;" */
+            if ((aside_end = aside_run(pp, s, len, i)) > i)
+                return aside_end;
             put(pp, f == 0 ? PREPASS_CODED_LT : PREPASS_CODED_AMP, 2);
             pp->text_at = pp->out.len;
         } else {
@@ -535,6 +717,8 @@ static size_t markup(struct prepass *pp, const char *s, size_t len, size_t i, bo
 
 size_t prepass_step(struct prepass *pp, const char *s, size_t len, bool final)
 {
+    aside_compact(pp);
+    pp->aside_from = NULL;
     size_t i = 0;
     while (i < len) {
         size_t run = plain_run(s, len, i, final);
@@ -568,5 +752,7 @@ void prepass_free(struct prepass *pp)
     for (size_t k = 0; k < pp->n_ents; k++)
         free(pp->ents[k].value);
     sbuf_free(&pp->out);
+    sbuf_free(&pp->aside);
+    free(pp->runs);
     *pp = (struct prepass){0};
 }

@@ -24,7 +24,14 @@
  * and each DEL the document has DEL 'd'. libxml2 reads those with the text around them,
  * where a reference costs it a call of its own and a callback each
  * (escaped HTML has one in every tag: most of the parser's work). The
- * reader of the text decodes it. Attribute values are not coded. */
+ * reader of the text decodes it. Attribute values are not coded.
+ *
+ * Text that starts with such a reference goes further: the run of it up
+ * to the next tag (or a byte that needs a closer look) is not handed to
+ * libxml2 at all. It is written decoded to aside, and out gets DEL and a
+ * capital letter naming the run, which libxml2 passes on as text and the
+ * reader replaces with the run (prepass_aside_take). Escaped HTML is most
+ * of a feed's bytes, and libxml2 would only copy and scan it. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +45,7 @@
 #define PREPASS_CODED_LT "\x7Fl"      /* '<' in coded text */
 #define PREPASS_CODED_AMP "\x7F" "a"  /* '&' in coded text */
 #define PREPASS_CODED_DEL "\x7F" "d"  /* DEL in coded text */
+#define PREPASS_RUN_NAMES 26         /* runs are named 'A' to 'Z', in turn */
 #define PREPASS_MAX_HOLD (4u << 20)   /* an unfinished construct longer than this is cut */
 
 struct prepass_entity {
@@ -45,8 +53,19 @@ struct prepass_entity {
     char *value;
 };
 
+/* A run of text held aside: aside.data[at .. at + len), named by name. */
+struct prepass_run {
+    size_t at, len;
+    char name;
+};
+
 struct prepass {
     struct sbuf out;           /* what libxml2 gets; the caller empties it */
+    struct sbuf aside;         /* runs of text held aside, decoded */
+    struct prepass_run *runs;  /* in document order; taken ones first */
+    size_t n_runs, cap_runs, n_taken;
+    size_t n_names;            /* runs named so far */
+    const char *aside_from;    /* in the piece being read: no run starts before this */
     bool utf8;                 /* repair invalid UTF-8 (the document is read as UTF-8) */
     struct prepass_entity ents[PREPASS_MAX_ENTITIES];
     size_t n_ents;
@@ -64,6 +83,13 @@ struct prepass {
  * will come, or the tail is over PREPASS_MAX_HOLD) everything is consumed. */
 size_t prepass_step(struct prepass *pp, const char *s, size_t len, bool final);
 void prepass_free(struct prepass *pp);   /* zeroes it; tolerates a zeroed one */
+
+/* The run of text that out names with DEL and name ('A'–'Z'), as *len
+ * bytes, valid until the next prepass_step; NULL when none of the runs
+ * not yet taken has that name (then the DEL is no escape). Runs written
+ * before it were never met in the text (libxml2 read them in broken
+ * markup) and are dropped. */
+const char *prepass_aside_take(struct prepass *pp, char name, size_t *len);
 
 /* UTF-8 helpers shared with feed.c. */
 size_t utf8_seq(const unsigned char *s, size_t len);   /* valid sequence length, 0 if invalid */

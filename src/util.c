@@ -58,7 +58,7 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
-static void sbuf_reserve(struct sbuf *b, size_t extra)
+void sbuf_reserve(struct sbuf *b, size_t extra)
 {
     if (extra > SIZE_MAX - b->len - 1)
         oom();

@@ -18,6 +18,7 @@ struct sbuf {
     size_t cap;
 };
 
+void sbuf_reserve(struct sbuf *b, size_t extra);   /* room for extra more bytes and a NUL */
 void sbuf_append(struct sbuf *b, const char *s, size_t n);
 void sbuf_puts(struct sbuf *b, const char *s);
 void sbuf_putc(struct sbuf *b, char c);
@@ -67,6 +68,19 @@ static inline bytes16 bytes16_load(const char *s)
     bytes16 v;
     memcpy(&v, s, sizeof v);
     return v;
+}
+
+/* A comparison's result as sixteen bits, the first byte's lowest. */
+static inline unsigned bytes16_mask(bytes16 m)
+{
+#ifdef __SSE2__
+    return (unsigned)_mm_movemask_epi8((__m128i)m);
+#else
+    unsigned bits = 0;
+    for (size_t k = 0; k < 16; k++)
+        bits |= (unsigned)(m[k] >> 7) << k;
+    return bits;
+#endif
 }
 
 /* The index of the first byte set in a comparison's result, 16 if none.
