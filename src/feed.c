@@ -1646,6 +1646,9 @@ static int parse_xml(struct parse *p, const char *content_type, const char *base
         size_t held = p->in.len - pos;
         bool final = p->eof || held > PREPASS_MAX_HOLD;
         pos += prepass_step(&pp, p->in.data + pos, held, final);
+        /* An empty push first: libxml2 moves what it has not parsed to the
+         * front of its buffer when it starts, and this way that is the
+         * short tail of the last piece, not the whole new one. */
         xmlParseChunk(p->ctxt, NULL, 0, 0);
         xmlParseChunk(p->ctxt, pp.out.data ? pp.out.data : "", (int)pp.out.len, p->eof);
         pp.out.len = 0;
