@@ -1606,8 +1606,14 @@ static int xml_open(struct parse *p, const char *enc, const char *base_url)
 
 static void xml_close(struct parse *p)
 {
-    if (p->ctxt)
+    if (p->ctxt) {
+        /* For expat compatibility a SAX parser that meets an entity
+         * declaration (one the pre-pass let through in broken markup)
+         * builds a document to keep it in; freeing it is ours. */
+        if (p->ctxt->myDoc)
+            xmlFreeDoc(p->ctxt->myDoc);
         xmlFreeParserCtxt(p->ctxt);
+    }
     p->ctxt = NULL;
     item_clear(&p->item);
     for (int k = 0; k < A_COUNT; k++)

@@ -515,12 +515,15 @@ static size_t aside_reference(const struct prepass *pp, const char *s, size_t le
 }
 
 /* Text from the reference at i (in text: in_text() said so) up to the
- * next tag, the end of the piece or a byte the general path must see,
- * held aside; out gets its name. Returns the index where it stopped, or i
- * when the text must go to libxml2 after all: it runs into a ']', which
- * may begin a "]]>", and then libxml2 drops the text it has read since it
- * last handed some over (a reference, a tag). pp->aside_from keeps later
- * references in that text from trying again. */
+ * next tag or a byte the general path must see, held aside; out gets its
+ * name. Returns the index where it stopped, or i when the text must go to
+ * libxml2 after all, because what libxml2 keeps of it depends on where
+ * libxml2 last handed text over (a reference, a tag):
+ *   - it runs into a ']', which may begin a "]]>": libxml2 drops the text
+ *     read since then;
+ *   - it runs to the end of the piece, and the document may end there: a
+ *     last byte of text alone is never handed over.
+ * pp->aside_from keeps later references in that text from trying again. */
 static size_t aside_run(struct prepass *pp, const char *s, size_t len, size_t i)
 {
     if (s + i < pp->aside_from)
@@ -562,7 +565,7 @@ static size_t aside_run(struct prepass *pp, const char *s, size_t len, size_t i)
             break;
         i = next;
     }
-    if (i < len && s[i] == ']') {
+    if (i == len || s[i] == ']') {
         a->data[a->len] = '\0';
         pp->aside_from = s + i;
         return start;
