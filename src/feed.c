@@ -1482,6 +1482,14 @@ static void sax_text(void *ctx, const xmlChar *text, int len)
 {
     struct parse *p = ctx;
     const char *s = (const char *)text;
+    size_t n;
+    const char *run;
+    if (p->coded && !p->held_del && len == 2 && s[0] == PREPASS_DEL && (unsigned char)(s[1] - 'A') < PREPASS_RUN_NAMES &&
+        (run = prepass_aside_take(p->pp, s[1], &n))) {   /* a run held aside, alone: most escaped HTML */
+        sync_nodes(p);
+        text_in(p, run, n);
+        return;
+    }
     if (p->coded && (p->held_del || memchr(s, PREPASS_DEL, (size_t)len))) {
         coded_text(p, s, (size_t)len);
         return;
