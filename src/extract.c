@@ -17,6 +17,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "util.h"
+
 #define MAX_TOKENS 2048
 #define BACK_WINDOW 8     /* tokens scanned before a cue */
 #define FWD_WINDOW 4      /* tokens scanned after a verb */
@@ -149,6 +151,8 @@ static bool words_sorted(const char *const *v, size_t n)
     return true;
 }
 
+static bool may_start_cue(struct tok t);
+
 bool extract_tables_sorted(void)
 {
     bool ok = words_sorted(stop_words, N_OF(stop_words)) &&
@@ -160,6 +164,8 @@ bool extract_tables_sorted(void)
         ok = strcmp(numwords[i - 1].word, numwords[i].word) < 0;
     for (size_t i = 1; ok && i < N_OF(cues); i++)
         ok = strcmp(cues[i - 1].phrase, cues[i].phrase) < 0;
+    for (size_t i = 0; ok && i < N_OF(cues); i++)
+        ok = may_start_cue((struct tok){.s = cues[i].phrase, .n = strcspn(cues[i].phrase, " ")});
     return ok;
 }
 
@@ -290,6 +296,29 @@ static int cue_cmp(const void *key, const void *elem)
     return tok_cmp(*(const struct tok *)key, ((const struct cue *)elem)->phrase);
 }
 
+/* Whether a cue can start with token t: its first two bytes begin the
+ * first word of one, and it is no shorter than the shortest (4 bytes).
+ * Most tokens are no cue, and this spares them the search.
+ * extract_tables_sorted() checks it against the table. */
+static bool may_start_cue(struct tok t)
+{
+    if (t.n < 4)
+        return false;
+    unsigned char b = (unsigned char)t.s[1];
+    switch ((unsigned char)t.s[0]) {
+    case 'd': return b == 'e' || b == 'i';
+    case 'f': case 'm': return b == 'a';
+    case 'h': return b == 'u';
+    case 'i': return b == 'n';
+    case 'k': return b == 'i';
+    case 'l': case 't': case 'w': return b == 'o';
+    case 'p': return b == 'e';
+    case 's': return b == 'l';
+    case 0xD8: case 0xDB: return true;   /* Arabic letters: Urdu cues */
+    default: return false;
+    }
+}
+
 /* The cue starting at each token: cues whose first word is the token are
  * adjacent in the sorted table; the first whose whole phrase matches wins. */
 static bool find_cues(struct sent *s)
@@ -298,10 +327,7 @@ static bool find_cues(struct sent *s)
     bool any = false;
     for (size_t i = 0; i < s->nt; i++) {
         s->cue[i] = -1;
-        /* cues are English (a-z) or Urdu (lead bytes 0xD8-0xDB): numbers
-         * and Chinese are skipped without a search */
-        unsigned char b = (unsigned char)s->t[i].s[0];
-        if (!(b >= 'a' && b <= 'z') && !(b >= 0xD8 && b <= 0xDB))
+        if (!may_start_cue(s->t[i]))
             continue;
         const struct cue *c = bsearch(&s->t[i], cues, n_cues, sizeof cues[0], cue_cmp);
         if (!c)
@@ -612,17 +638,30 @@ static void decode(const char *s, size_t len, struct cps *out)
     }
 }
 
-/* Does the UTF-8 word occur in c at position i? Returns its length in cps. */
+/* The code point that starts valid UTF-8 at *p (a word of the tables
+ * here), moving *p past it. */
+static utf8proc_int32_t next_cp(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    if (s[0] < 0x80)
+        return *p += 1, s[0];
+    if (s[0] < 0xE0)
+        return *p += 2, (s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+    if (s[0] < 0xF0)
+        return *p += 3, (s[0] & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+    return *p += 4, (s[0] & 0x07) << 18 | (s[1] & 0x3F) << 12 | (s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+}
+
+/* Does the UTF-8 word occur in c at position i? Returns its length in cps.
+ * Character by character: most calls differ at the first. */
 static size_t cps_at(const struct cps *c, size_t i, const char *word)
 {
-    struct cps w;
-    decode(word, strlen(word), &w);
-    if (i + w.n > c->n)
-        return 0;
-    for (size_t k = 0; k < w.n; k++)
-        if (c->cp[i + k] != w.cp[k])
+    const unsigned char *p = (const unsigned char *)word;
+    size_t k = 0;
+    for (; *p; k++)
+        if (i + k >= c->n || c->cp[i + k] != next_cp(&p))
             return 0;
-    return w.n;
+    return k;
 }
 
 static int cjk_digit(utf8proc_int32_t cp)
@@ -745,11 +784,19 @@ static void extract_cjk(const struct tok *tk, struct tolls *out)
     }
 }
 
+/* Lead bytes of U+3000–U+9FFF (Chinese) in s[0..n)? Sixteen at a time:
+ * most text has none. */
 static bool has_cjk(struct tok t)
 {
-    for (size_t i = 0; i < t.n; i++)
+    size_t i = 0;
+    for (; t.n - i >= 16; i += 16) {
+        bytes16 v = bytes16_load(t.s + i);
+        if (bytes16_first((bytes16)((v >= 0xE3) & (v <= 0xE9))) < 16)
+            return true;
+    }
+    for (; i < t.n; i++)
         if ((unsigned char)t.s[i] >= 0xE3 && (unsigned char)t.s[i] <= 0xE9)
-            return true;   /* lead bytes of U+3000–U+9FFF */
+            return true;
     return false;
 }
 
@@ -771,6 +818,8 @@ struct tolls extract_tolls(const char *norm)
         p += n;
     }
     extract_tokens(&s, &out);
+    if (s.nt == 0 || !has_cjk((struct tok){.s = t[0].s, .n = (size_t)(t[s.nt - 1].s + t[s.nt - 1].n - t[0].s)}))
+        return out;   /* no Chinese anywhere: one look instead of one a token */
     for (size_t i = 0; i < s.nt; i++)
         if (has_cjk(t[i]))
             extract_cjk(&t[i], &out);

@@ -23,6 +23,7 @@ struct tolls extract_tolls(const char *norm);
 void extract_merge(struct tolls *a, struct tolls b);
 
 /* Are the word tables that are searched with bsearch() sorted as it needs
- * (strictly, by bytes)? For the unit test: a word added out of order would
- * silently never be found. */
+ * (strictly, by bytes), and does the quick test before the search of cues
+ * let each cue through? For the unit test: a word added out of order, or
+ * a cue the quick test does not know, would silently never be found. */
 bool extract_tables_sorted(void);
