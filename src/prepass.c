@@ -375,28 +375,38 @@ static bool xml_char(unsigned long cp)
            (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
 }
 
-/* &#…; at i (s[i + 1] == '#'): returns the index past it, or i when it is
- * not a whole numeric reference. */
-static size_t char_ref(struct prepass *pp, const char *s, size_t len, size_t i)
+/* The numeric reference "&#…;" at i (s[i + 1] == '#'): its value in *cp
+ * and where its digits start in *digits. Returns the index past it, or i
+ * when it is not a whole one. */
+static size_t numeric_ref(const char *s, size_t len, size_t i, unsigned long *cp, size_t *digits)
 {
     size_t k = i + 2;
     bool hex = k < len && (s[k] == 'x' || s[k] == 'X');
     k += hex;
-    size_t d0 = k;
-    unsigned long cp = 0;
-    while (k < len && k - d0 < 8 && (hex ? isxdigit((unsigned char)s[k]) : isdigit((unsigned char)s[k]))) {
+    *digits = k;
+    *cp = 0;
+    while (k < len && k - *digits < 8 && (hex ? isxdigit((unsigned char)s[k]) : isdigit((unsigned char)s[k]))) {
         unsigned char c = (unsigned char)s[k++];
-        cp = cp * (hex ? 16 : 10) + (unsigned long)(isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10));
+        *cp = *cp * (hex ? 16 : 10) + (unsigned long)(isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10));
     }
-    if (k == d0 || k >= len || s[k] != ';')
+    return k == *digits || k >= len || s[k] != ';' ? i : k + 1;
+}
+
+/* &#…; at i (s[i + 1] == '#'): returns the index past it, or i when it is
+ * not a whole numeric reference. */
+static size_t char_ref(struct prepass *pp, const char *s, size_t len, size_t i)
+{
+    unsigned long cp;
+    size_t digits, end = numeric_ref(s, len, i, &cp, &digits);
+    if (end == i)
         return i;
     if (cp == PREPASS_DEL && pp->utf8 && in_text(pp)) {
         put_del(pp, true);
     } else if (xml_char(cp)) {   /* XML wants a lowercase x */
-        sbuf_puts(&pp->out, hex ? "&#x" : "&#");
-        put(pp, s + d0, k + 1 - d0);
+        sbuf_puts(&pp->out, digits > i + 2 ? "&#x" : "&#");
+        put(pp, s + digits, end - digits);
     }
-    return k + 1;
+    return end;
 }
 
 /* Whether the output ends in text, outside every tag: the last '<'
@@ -486,20 +496,11 @@ static size_t aside_reference(const struct prepass *pp, const char *s, size_t le
     }
     size_t j = i + 1;
     if (j < len && s[j] == '#') {
-        size_t k = j + 1;
-        bool hex = k < len && (s[k] == 'x' || s[k] == 'X');
-        k += hex;
-        size_t d0 = k;
-        unsigned long cp = 0;
-        while (k < len && k - d0 < 8 && (hex ? isxdigit((unsigned char)s[k]) : isdigit((unsigned char)s[k]))) {
-            unsigned char c = (unsigned char)s[k++];
-            cp = cp * (hex ? 16 : 10) + (unsigned long)(isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10));
-        }
-        if (k == d0 || k >= len || s[k] != ';')
-            return i;
-        if (cp == PREPASS_DEL || xml_char(cp))   /* the general path drops the others */
+        unsigned long cp;
+        size_t digits, end = numeric_ref(s, len, i, &cp, &digits);
+        if (end > i && (cp == PREPASS_DEL || xml_char(cp)))   /* the general path drops the others */
             *o += utf8_write(*o, (unsigned)cp);
-        return k + 1;
+        return end;
     }
     size_t n = name_len(s, len, j);
     if (n == 0 || j + n >= len || s[j + n] != ';')
