@@ -1429,14 +1429,21 @@ static void text_in(struct parse *p, const char *s, size_t len)
     }
 }
 
+/* The run of text the pre-pass held aside that letter names, or NULL. */
+static const char *run_named(const struct parse *p, char letter, size_t *n)
+{
+    return letter >= 'A' && letter < 'A' + PREPASS_RUN_NAMES ? prepass_aside_take(p->pp, letter, n) : NULL;
+}
+
 /* The escape of coded text that DEL and letter make (prepass.h), decoded
  * onto out: a character, or a run of text the pre-pass held aside.
  * Returns 1 when letter was part of the escape, 0 when the DEL stood
  * alone (one the pre-pass took for one in a tag): then it is itself. */
+
 static size_t unescape(struct parse *p, struct sbuf *out, char letter)
 {
     size_t n;
-    const char *run = letter >= 'A' && letter < 'A' + PREPASS_RUN_NAMES ? prepass_aside_take(p->pp, letter, &n) : NULL;
+    const char *run = run_named(p, letter, &n);
     if (run) {
         sbuf_append(out, run, n);
         return 1;
@@ -1484,8 +1491,8 @@ static void sax_text(void *ctx, const xmlChar *text, int len)
     const char *s = (const char *)text;
     size_t n;
     const char *run;
-    if (p->coded && !p->held_del && len == 2 && s[0] == PREPASS_DEL && (unsigned char)(s[1] - 'A') < PREPASS_RUN_NAMES &&
-        (run = prepass_aside_take(p->pp, s[1], &n))) {   /* a run held aside, alone: most escaped HTML */
+    if (p->coded && !p->held_del && len == 2 && s[0] == PREPASS_DEL &&
+        (run = run_named(p, s[1], &n))) {   /* a run held aside, alone: most escaped HTML */
         sync_nodes(p);
         text_in(p, run, n);
         return;
@@ -1689,6 +1696,7 @@ static int parse_xml(struct parse *p, const char *content_type, const char *base
 out:
     xml_close(p);
     prepass_free(&pp);
+    p->pp = NULL;
     return rc;
 }
 

@@ -356,16 +356,41 @@ static const struct prepass_entity *dtd_lookup(const struct prepass *pp, const c
     return NULL;
 }
 
-/* XML's own five, as numeric references: libxml2 keeps those after an error. */
+/* XML's own five: as written, as numeric references (libxml2 keeps those
+ * after an error), and the character. */
+static const struct {
+    char ref[7], numeric[6], c;
+    size_t n;   /* strlen(ref) */
+} xml_five[] = {{"&lt;", "&#60;", '<', 4}, {"&gt;", "&#62;", '>', 4}, {"&amp;", "&#38;", '&', 5},
+                {"&quot;", "&#34;", '"', 6}, {"&apos;", "&#39;", '\'', 6}};
+
+/* The numeric reference for name when it is one of the five, or NULL. */
 static const char *xml_entity(const char *name)
 {
-    static const struct {
-        const char *name, *ref;
-    } xml[] = {{"amp", "&#38;"}, {"lt", "&#60;"}, {"gt", "&#62;"}, {"quot", "&#34;"}, {"apos", "&#39;"}};
-    for (size_t k = 0; k < sizeof xml / sizeof xml[0]; k++)
-        if (!strcmp(name, xml[k].name))
-            return xml[k].ref;
+    for (size_t k = 0; k < sizeof xml_five / sizeof xml_five[0]; k++)
+        if (strlen(name) == xml_five[k].n - 2 && !memcmp(name, xml_five[k].ref + 1, xml_five[k].n - 2))
+            return xml_five[k].numeric;
     return NULL;
+}
+
+/* Which of the five is written whole at s[i] (an '&'): its index in
+ * xml_five, or -1. One look picks the candidate: this runs for every
+ * reference of every document. */
+static inline int xml_five_at(const char *s, size_t len, size_t i)
+{
+    int f = -1;
+    switch (len - i > 3 ? s[i + 1] : 0) {
+    case 'l': f = 0; break;
+    case 'g': f = 1; break;
+    case 'a': f = s[i + 2] == 'm' ? 2 : 4; break;
+    case 'q': f = 3; break;
+    }
+    if (f < 0 || len - i < xml_five[f].n)
+        return -1;
+    for (size_t k = 2; k < xml_five[f].n; k++)   /* '&' and the first letter are known */
+        if (s[i + k] != xml_five[f].ref[k])
+            return -1;
+    return f;
 }
 
 /* A character XML allows (a reference to any other is an error). */
@@ -473,27 +498,9 @@ static size_t aside_special16(const char *s)
  * reference. */
 static size_t aside_reference(const struct prepass *pp, const char *s, size_t len, size_t i, char **o)
 {
-    size_t left = len - i;
-    switch (left >= 4 ? s[i + 1] : 0) {   /* the five, in short */
-    case 'l':
-        if (s[i + 2] == 't' && s[i + 3] == ';')
-            return *(*o)++ = '<', i + 4;
-        break;
-    case 'g':
-        if (s[i + 2] == 't' && s[i + 3] == ';')
-            return *(*o)++ = '>', i + 4;
-        break;
-    case 'a':
-        if (left >= 5 && !memcmp(s + i + 1, "amp;", 4))
-            return *(*o)++ = '&', i + 5;
-        if (left >= 6 && !memcmp(s + i + 1, "apos;", 5))
-            return *(*o)++ = '\'', i + 6;
-        break;
-    case 'q':
-        if (left >= 6 && !memcmp(s + i + 1, "quot;", 5))
-            return *(*o)++ = '"', i + 6;
-        break;
-    }
+    int f = xml_five_at(s, len, i);
+    if (f >= 0)
+        return *(*o)++ = xml_five[f].c, i + xml_five[f].n;
     size_t j = i + 1;
     if (j < len && s[j] == '#') {
         unsigned long cp;
@@ -508,7 +515,7 @@ static size_t aside_reference(const struct prepass *pp, const char *s, size_t le
     char name[PREPASS_MAX_ENTITY_NAME + 1];
     memcpy(name, s + j, n);
     name[n] = '\0';
-    unsigned code = xml_entity(name) || dtd_lookup(pp, name) ? 0 : html_entity_code(name);
+    unsigned code = dtd_lookup(pp, name) ? 0 : html_entity_code(name);   /* the five were whole above */
     if (!code)
         return i;
     *o += utf8_write(*o, code);
@@ -622,19 +629,8 @@ static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i,
 {
     /* The common case, in short: XML's own five, as numeric references
      * (libxml2 keeps those after an error), "&gt;" in text as itself. */
-    static const struct {
-        char ref[7], numeric[6];
-        size_t n;
-    } five[] = {{"&lt;", "&#60;", 4}, {"&gt;", "&#62;", 4}, {"&amp;", "&#38;", 5}, {"&quot;", "&#34;", 6},
-                {"&apos;", "&#39;", 6}};
-    int f = -1;
-    switch (len - i > 3 ? s[i + 1] : 0) {   /* one look picks the candidate */
-    case 'l': f = 0; break;
-    case 'g': f = 1; break;
-    case 'a': f = s[i + 2] == 'm' ? 2 : 4; break;
-    case 'q': f = 3; break;
-    }
-    if (f >= 0 && len - i >= five[f].n && !memcmp(s + i, five[f].ref, five[f].n)) {
+    int f = xml_five_at(s, len, i);
+    if (f >= 0) {
         size_t aside_end;
         if (f == 1 && literal_gt(pp)) {
             if (pp->utf8 && (aside_end = aside_run(pp, s, len, i)) > i)
@@ -647,9 +643,9 @@ static size_t ampersand(struct prepass *pp, const char *s, size_t len, size_t i,
             put(pp, f == 0 ? PREPASS_CODED_LT : PREPASS_CODED_AMP, 2);
             pp->text_at = pp->out.len;
         } else {
-            put(pp, five[f].numeric, 5);
+            put(pp, xml_five[f].numeric, 5);
         }
-        return i + five[f].n;
+        return i + xml_five[f].n;
     }
     size_t k = i + 1;
     while (k < len && k - i <= PREPASS_MAX_ENTITY_NAME + 2 && (isalnum((unsigned char)s[k]) || strchr("#_-.", s[k])))
