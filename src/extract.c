@@ -638,28 +638,14 @@ static void decode(const char *s, size_t len, struct cps *out)
     }
 }
 
-/* The code point that starts valid UTF-8 at *p (a word of the tables
- * here), moving *p past it. */
-static utf8proc_int32_t next_cp(const unsigned char **p)
-{
-    const unsigned char *s = *p;
-    if (s[0] < 0x80)
-        return *p += 1, s[0];
-    if (s[0] < 0xE0)
-        return *p += 2, (s[0] & 0x1F) << 6 | (s[1] & 0x3F);
-    if (s[0] < 0xF0)
-        return *p += 3, (s[0] & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F);
-    return *p += 4, (s[0] & 0x07) << 18 | (s[1] & 0x3F) << 12 | (s[2] & 0x3F) << 6 | (s[3] & 0x3F);
-}
-
 /* Does the UTF-8 word occur in c at position i? Returns its length in cps.
  * Character by character: most calls differ at the first. */
 static size_t cps_at(const struct cps *c, size_t i, const char *word)
 {
     const unsigned char *p = (const unsigned char *)word;
     size_t k = 0;
-    for (; *p; k++)
-        if (i + k >= c->n || c->cp[i + k] != next_cp(&p))
+    for (size_t n; *p; k++, p += n)
+        if (i + k >= c->n || c->cp[i + k] != (utf8proc_int32_t)utf8_next(p, &n))
             return 0;
     return k;
 }

@@ -28,30 +28,6 @@ static bool is_unspaced(uint32_t cp)
            (cp >= 0xAC00 && cp <= 0xD7AF);
 }
 
-/* Decode one code point of valid UTF-8 (norm_text's output); its length in *n. */
-static uint32_t utf8_next(const unsigned char *p, size_t *n)
-{
-    if (p[0] < 0x80) {
-        *n = 1;
-        return p[0];
-    }
-    if ((p[0] & 0xE0) == 0xC0 && p[1]) {
-        *n = 2;
-        return ((uint32_t)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
-    }
-    if ((p[0] & 0xF0) == 0xE0 && p[1] && p[2]) {
-        *n = 3;
-        return ((uint32_t)(p[0] & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-    }
-    if ((p[0] & 0xF8) == 0xF0 && p[1] && p[2] && p[3]) {
-        *n = 4;
-        return ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3F) << 12) |
-               ((uint32_t)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-    }
-    *n = 1;
-    return 0xFFFD;
-}
-
 /* Token hashes of norm, at most max; returns how many. */
 static size_t tokenize(const char *norm, uint64_t *tok, size_t max)
 {

@@ -42,6 +42,11 @@ int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(p
  * '/' or '_' is 63), or -1. */
 int base64_digit(unsigned char c);
 
+/* The code point that starts valid UTF-8 at p (as norm_text writes it),
+ * its length in *n; U+FFFD (length 1) where p holds no sequence, and a NUL
+ * ends every sequence. */
+uint32_t utf8_next(const unsigned char *p, size_t *n);
+
 /* 64-bit FNV-1a; stable across runs and machines (used in stored keys). */
 uint64_t hash64(const void *data, size_t len, uint64_t seed);
 #define HASH64_SEED 0xcbf29ce484222325ULL
