@@ -93,7 +93,7 @@ static inline unsigned bytes16_mask(bytes16 m)
 static inline size_t bytes16_first(bytes16 m)
 {
 #ifdef __SSE2__
-    unsigned bits = (unsigned)_mm_movemask_epi8((__m128i)m);
+    unsigned bits = bytes16_mask(m);
     return bits ? (size_t)__builtin_ctz(bits) : 16;
 #else
     uint64_t half[2];
