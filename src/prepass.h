@@ -26,12 +26,12 @@
  * (escaped HTML has one in every tag: most of the parser's work). The
  * reader of the text decodes it. Attribute values are not coded.
  *
- * Text that starts with such a reference goes further: the run of it up
- * to the next tag (or a byte that needs a closer look) is not handed to
- * libxml2 at all. It is written decoded to aside, and out gets DEL and a
- * capital letter naming the run, which libxml2 passes on as text and the
- * reader replaces with the run (prepass_aside_take). Escaped HTML is most
- * of a feed's bytes, and libxml2 would only copy and scan it. */
+ * Text that starts with "&lt;", "&amp;" or "&gt;" goes further: the run
+ * of it up to the next tag (or a byte that needs a closer look) is not
+ * handed to libxml2 at all. It is written decoded to aside, and out gets
+ * DEL and a capital letter naming the run, which libxml2 passes on as
+ * text and the reader replaces with the run (prepass_aside_take). Escaped
+ * HTML is most of a feed's bytes, and libxml2 would only copy and scan it. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
